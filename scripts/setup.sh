@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every build, run and test dependency of qyolo from Debian's packages.
+# Idempotent: re-running it on a set-up machine changes nothing.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libtorch-dev
+  libopencv-dev
+  nlohmann-json3-dev libcli11-dev libspdlog-dev libyaml-cpp-dev
+  libgtest-dev libgmock-dev
+  libgloo-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler
+  dataset-fashion-mnist
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "[setup] installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update
+  $SUDO apt-get install -y --no-install-recommends "${PACKAGES[@]}"
+else
+  echo "[setup] all Debian packages present"
+fi
+
+# Node.js + npm run the independent ONNX runtime in the export tests. Debian's npm conflicts with
+# the NodeSource nodejs some images ship, so only install them when no node is present at all.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  $SUDO apt-get install -y --no-install-recommends nodejs npm
+fi
