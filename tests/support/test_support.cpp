@@ -1,0 +1,55 @@
+#include "support/test_support.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
+namespace qyolo::test {
+
+std::filesystem::path fixtures_dir() {
+  if (const char* env = std::getenv("QYOLO_FIXTURES"); env && *env) return env;
+  return QYOLO_DEFAULT_FIXTURES;
+}
+
+std::filesystem::path source_dir() { return QYOLO_SOURCE_DIR; }
+
+std::filesystem::path temp_dir(const std::string& tag) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string name = tag;
+  if (info) name += std::string("_") + info->test_suite_name() + "_" + info->name();
+  auto dir = std::filesystem::path(QYOLO_BINARY_DIR) / "test_tmp" / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+c10::IValue load_pickle(const std::filesystem::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw std::runtime_error("cannot open fixture " + path.string());
+  std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  return torch::pickle_load(bytes);
+}
+
+std::filesystem::path qyolo_bin() {
+  if (const char* env = std::getenv("QYOLO_BIN"); env && *env) return env;
+  return std::filesystem::path(QYOLO_BINARY_DIR) / "bin" / "qyolo";
+}
+
+CommandResult run_command(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return result;
+  std::array<char, 4096> buf{};
+  size_t n = 0;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) result.output.append(buf.data(), n);
+  int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+}  // namespace qyolo::test

@@ -1,0 +1,34 @@
+// Helpers shared by qyolo's test suites.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <string>
+
+namespace qyolo::test {
+
+// Folder with the golden reference tensors: $QYOLO_FIXTURES, else ../shared/fixtures
+// next to the source tree.
+std::filesystem::path fixtures_dir();
+
+// The repository root (for configs/ and tests/data/).
+std::filesystem::path source_dir();
+
+// A fresh, empty temporary folder unique to the calling test.
+std::filesystem::path temp_dir(const std::string& tag);
+
+// Reads a file written by Python's torch.save(plain_dict) (or torch::pickle_save).
+c10::IValue load_pickle(const std::filesystem::path& path);
+
+// Path of the built qyolo executable ($QYOLO_BIN, set by ctest).
+std::filesystem::path qyolo_bin();
+
+// Runs a shell command, returns its exit code and (stdout+stderr) text.
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;
+};
+CommandResult run_command(const std::string& command);
+
+}  // namespace qyolo::test
