@@ -43,9 +43,9 @@ struct Hyp {
   double mosaic = 1.0;
   double mixup = 0.0;
   double copy_paste = 0.0;
-  double anchors = 3.0;          // anchors per level (informational in ultralytics hyps)
+  double anchors = 3.0;  // anchors per level (informational in ultralytics hyps)
   double label_smoothing = 0.0;
-  double loss_ota = 1.0;         // yolov7: 1 = OTA assignment for IDetect models
+  double loss_ota = 1.0;  // yolov7: 1 = OTA assignment for IDetect models
 
   template <class V>
   void visit(V& v);
@@ -59,23 +59,23 @@ struct TrainConfig {
   int workers = 4;                // loader threads
   int seed = 0;
   bool deterministic = true;
-  std::string device = "cpu";     // cpu | cuda | cuda:N
-  int threads = 0;                // intra-op threads, 0 = torch's default
+  std::string device = "cpu";  // cpu | cuda | cuda:N
+  int threads = 0;             // intra-op threads, 0 = torch's default
   std::string project = "runs/train";
   std::string name = "exp";
   bool exist_ok = false;
-  std::string weights;            // initial weights (.qyolo or converted .pt dict)
-  int patience = 100;             // early stop after this many epochs without improvement
-  int close_mosaic = 0;           // turn mosaic off for the last N epochs
+  std::string weights;   // initial weights (.qyolo or converted .pt dict)
+  int patience = 100;    // early stop after this many epochs without improvement
+  int close_mosaic = 0;  // turn mosaic off for the last N epochs
   bool cos_lr = false;
   bool multi_scale = false;
-  int save_period = -1;           // also save epoch<N>.qyolo every N epochs
+  int save_period = -1;  // also save epoch<N>.qyolo every N epochs
   bool cache_ram = false;
   bool rect = false;
-  int nbs = 64;                   // nominal batch size for gradient accumulation
-  double fraction = 1.0;          // fraction of the train set to use
-  bool strict_data = false;       // bad images/labels stop the run instead of being skipped
-  bool val = true;                // validate every epoch
+  int nbs = 64;              // nominal batch size for gradient accumulation
+  double fraction = 1.0;     // fraction of the train set to use
+  bool strict_data = false;  // bad images/labels stop the run instead of being skipped
+  bool val = true;           // validate every epoch
 
   template <class V>
   void visit(V& v);
@@ -110,7 +110,7 @@ struct QuantOverride {
 // A named group of layers for mixed precision (MPQ-YOLO): backbone, neck, head, detect.
 struct QuantGroup {
   std::string name;
-  std::string layers;               // "0-9", "10-23", "24"
+  std::string layers;  // "0-9", "10-23", "24"
   int weight_bits = 4;
   int act_bits = 4;
   std::string weight_kind = "lsq";  // lsq | lsq_plus | binary | fp
@@ -161,20 +161,20 @@ struct QuantConfig {
   bool enabled = false;
   int weight_bits = 4;
   int act_bits = 4;
-  std::string weight_kind = "lsq";       // lsq | lsq_plus
-  std::string act_kind = "lsq_plus";     // lsq | lsq_plus
-  bool per_channel = false;              // per-output-channel weight steps
-  int first_bits = 8;                    // first conv (weights and input)
-  int last_bits = 8;                     // Detect/Segment output convs
-  std::string act_init = "minmax";       // minmax | mse (activation step initialisation)
-  int calib_batches = 4;                 // batches used to initialise activation steps
-  bool ema = true;                       // EMA over latent weights, steps and buffers
+  std::string weight_kind = "lsq";    // lsq | lsq_plus
+  std::string act_kind = "lsq_plus";  // lsq | lsq_plus
+  bool per_channel = false;           // per-output-channel weight steps
+  int first_bits = 8;                 // first conv (weights and input)
+  int last_bits = 8;                  // Detect/Segment output convs
+  std::string act_init = "minmax";    // minmax | mse (activation step initialisation)
+  int calib_batches = 4;              // batches used to initialise activation steps
+  bool ema = true;                    // EMA over latent weights, steps and buffers
   OscillationConfig oscillation;
   DampenConfig dampen;
   FreezeConfig freeze;
   std::vector<QuantOverride> overrides;
-  std::vector<QuantGroup> groups;        // mixed precision groups (MPQ)
-  std::vector<QuantStage> stages;        // progressive quantization stages (PNQ)
+  std::vector<QuantGroup> groups;  // mixed precision groups (MPQ)
+  std::vector<QuantStage> stages;  // progressive quantization stages (PNQ)
 
   template <class V>
   void visit(V& v);

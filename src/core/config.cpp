@@ -1,0 +1,395 @@
+#include "qyolo/core/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <type_traits>
+
+#include "qyolo/core/build_info.h"
+#include "qyolo/core/error.h"
+
+namespace qyolo::config {
+namespace {
+
+template <class T>
+struct is_vector : std::false_type {};
+template <class T>
+struct is_vector<std::vector<T>> : std::true_type {};
+
+// Config fields are bools, numbers, strings, lists, or sections (structs with a visit method).
+template <class T>
+constexpr bool has_visit() {
+  if constexpr (std::is_class_v<T> && !std::is_same_v<T, std::string> && !is_vector<T>::value) {
+    return true;
+  } else {
+    return false;
+  }
+}
+
+std::string shortest_double(double x) {
+  for (int precision = 6; precision <= 17; ++precision) {
+    std::ostringstream os;
+    os.precision(precision);
+    os << x;
+    if (std::strtod(os.str().c_str(), nullptr) == x) {
+      std::string s = os.str();
+      // Keep a float looking like a float so it reloads into a double field unambiguously.
+      if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+      return s;
+    }
+  }
+  return std::to_string(x);
+}
+
+std::string describe_check(const Range& r, bool integer) {
+  auto fmt = [&](double v) {
+    return integer ? std::to_string(static_cast<long long>(v)) : shortest_double(v);
+  };
+  return std::string(integer ? "an integer" : "a number") + " in [" + fmt(r.min) + ", " +
+         fmt(r.max) + "]";
+}
+
+std::string describe_check(const OneOf& c) {
+  std::string s = "one of ";
+  for (size_t i = 0; i < c.values.size(); ++i) s += (i ? ", " : "") + c.values[i];
+  return s;
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string scalar_text(const YAML::Node& n) {
+  if (n.IsScalar()) return "'" + n.Scalar() + "'";
+  YAML::Emitter e;
+  e << YAML::Flow << n;
+  return e.c_str();
+}
+
+// Where each value came from: its YAML mark in the config file, or the --set flag.
+struct Origins {
+  std::filesystem::path file;
+  std::map<std::string, std::string> overrides;  // dotted key -> the --set text
+
+  SourceLocation at(const std::string& key, const YAML::Node& node) const {
+    for (const auto& [path, text] : overrides) {
+      if (key == path || key.rfind(path + ".", 0) == 0 || key.rfind(path + "[", 0) == 0) {
+        return SourceLocation{"--set " + text, -1, -1};
+      }
+    }
+    const YAML::Mark m = node.Mark();
+    return SourceLocation{file.string(), m.is_null() ? -1 : m.line + 1,
+                          m.is_null() ? -1 : m.column + 1};
+  }
+};
+
+// Reads one YAML mapping into a section struct, checking types, ranges and unknown keys.
+class Reader {
+ public:
+  Reader(const YAML::Node& node, std::string prefix, const Origins& origins)
+      : node_(node), prefix_(std::move(prefix)), origins_(origins) {}
+
+  template <class T, class Check>
+  void operator()(const char* key, T& out, const Check& check) {
+    known_.push_back(key);
+    const YAML::Node value = node_[key];
+    if (!value.IsDefined() || value.IsNull()) return;
+    read(dotted(key), value, out, check);
+  }
+
+  // After visiting: every key present must have been visited.
+  void finish() const {
+    for (const auto& kv : node_) {
+      const std::string key = kv.first.as<std::string>();
+      if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
+      std::string closest;
+      size_t best = 3;
+      for (const auto& k : known_) {
+        const size_t d = edit_distance(key, k);
+        if (d < best) best = d, closest = k;
+      }
+      std::string msg = "unknown key '" + dotted(key) + "'.";
+      if (!closest.empty()) msg += " Did you mean '" + dotted(closest) + "'?";
+      msg += " Allowed keys" + std::string(prefix_.empty() ? "" : " of '" + prefix_ + "'") + ": ";
+      for (size_t i = 0; i < known_.size(); ++i) msg += (i ? ", " : "") + known_[i];
+      msg += ".";
+      throw UsageError(origins_.at(dotted(key), kv.first), msg);
+    }
+  }
+
+ private:
+  std::string dotted(const std::string& key) const {
+    return prefix_.empty() ? key : prefix_ + "." + key;
+  }
+
+  [[noreturn]] void fail(const std::string& key, const YAML::Node& v,
+                         const std::string& expected) const {
+    throw UsageError(origins_.at(key, v),
+                     "'" + key + "' got " + scalar_text(v) + ", expected " + expected + ".");
+  }
+
+  void read(const std::string& key, const YAML::Node& v, bool& out, const Any&) const {
+    bool b = false;
+    if (!v.IsScalar() || !YAML::convert<bool>::decode(v, b)) fail(key, v, "true or false");
+    out = b;
+  }
+
+  void read(const std::string& key, const YAML::Node& v, std::string& out, const Any&) const {
+    if (!v.IsScalar()) fail(key, v, "a string");
+    out = v.Scalar();
+  }
+
+  void read(const std::string& key, const YAML::Node& v, std::string& out,
+            const OneOf& check) const {
+    if (!v.IsScalar()) fail(key, v, describe_check(check));
+    const std::string s = v.Scalar();
+    if (std::find(check.values.begin(), check.values.end(), s) == check.values.end()) {
+      fail(key, v, describe_check(check));
+    }
+    out = s;
+  }
+
+  void read(const std::string& key, const YAML::Node& v, double& out, const Range& r) const {
+    double d = 0;
+    if (!v.IsScalar() || !YAML::convert<double>::decode(v, d) || !std::isfinite(d) || d < r.min ||
+        d > r.max) {
+      fail(key, v, describe_check(r, false));
+    }
+    out = d;
+  }
+
+  void read(const std::string& key, const YAML::Node& v, int& out, const Range& r) const {
+    long long i = 0;
+    if (!v.IsScalar() || !YAML::convert<long long>::decode(v, i) || i < r.min || i > r.max) {
+      fail(key, v, describe_check(r, true));
+    }
+    out = static_cast<int>(i);
+  }
+
+  void read(const std::string& key, const YAML::Node& v, std::vector<std::string>& out,
+            const Any&) const {
+    if (v.IsScalar()) {
+      out = {v.Scalar()};
+      return;
+    }
+    if (!v.IsSequence()) fail(key, v, "a list of strings");
+    out.clear();
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (!v[i].IsScalar()) fail(key + "[" + std::to_string(i) + "]", v[i], "a string");
+      out.push_back(v[i].Scalar());
+    }
+  }
+
+  template <class Section>
+  void read(const std::string& key, const YAML::Node& v, std::vector<Section>& out,
+            const Any&) const {
+    if (!v.IsSequence()) fail(key, v, "a list of mappings");
+    out.clear();
+    for (size_t i = 0; i < v.size(); ++i) {
+      const std::string item_key = key + "[" + std::to_string(i) + "]";
+      if (!v[i].IsMap()) fail(item_key, v[i], "a mapping");
+      Section s;
+      Reader r(v[i], item_key, origins_);
+      s.visit(r);
+      r.finish();
+      out.push_back(std::move(s));
+    }
+  }
+
+  template <class Section, class = std::enable_if_t<has_visit<Section>()>>
+  void read(const std::string& key, const YAML::Node& v, Section& out, const Any&) const {
+    if (!v.IsMap()) fail(key, v, "a mapping");
+    Reader r(v, key, origins_);
+    out.visit(r);
+    r.finish();
+  }
+
+  const YAML::Node node_;
+  std::string prefix_;
+  const Origins& origins_;
+  std::vector<std::string> known_;
+};
+
+// Writes a section struct as a YAML mapping (the resolved config saved with every run).
+class Writer {
+ public:
+  explicit Writer(YAML::Emitter& out) : out_(out) {}
+
+  template <class T, class Check>
+  void operator()(const char* key, const T& value, const Check&) {
+    out_ << YAML::Key << key << YAML::Value;
+    write(value);
+  }
+
+ private:
+  void write(bool b) { out_ << (b ? "true" : "false"); }
+  void write(int i) { out_ << i; }
+  void write(double d) { out_ << shortest_double(d); }
+  void write(const std::string& s) {
+    if (s.empty()) {
+      out_ << YAML::DoubleQuoted << s;
+    } else {
+      out_ << s;
+    }
+  }
+  void write(const std::vector<std::string>& v) {
+    out_ << YAML::Flow << YAML::BeginSeq;
+    for (const auto& s : v) out_ << s;
+    out_ << YAML::EndSeq;
+  }
+  template <class Section>
+  void write(const std::vector<Section>& v) {
+    out_ << YAML::BeginSeq;
+    for (const auto& s : v) write(s);
+    out_ << YAML::EndSeq;
+  }
+  template <class Section, class = std::enable_if_t<has_visit<Section>()>>
+  void write(const Section& s) {
+    out_ << YAML::BeginMap;
+    const_cast<Section&>(s).visit(*this);
+    out_ << YAML::EndMap;
+  }
+
+  YAML::Emitter& out_;
+};
+
+YAML::Node load_yaml_file(const std::filesystem::path& path) {
+  std::ifstream f(path);
+  if (!f) {
+    throw UsageError("cannot open config file '" + path.string() +
+                     "': no such file or not readable (configs ship in " + configs_dir().string() +
+                     ")");
+  }
+  try {
+    YAML::Node n = YAML::Load(f);
+    return n.IsNull() ? YAML::Node(YAML::NodeType::Map) : n;
+  } catch (const YAML::Exception& e) {
+    throw UsageError(SourceLocation{path.string(), e.mark.line + 1, e.mark.column + 1},
+                     "invalid YAML: " + e.msg);
+  }
+}
+
+// Applies "a.b.c=value" to the tree; value is parsed as YAML so lists and numbers work.
+void apply_override(YAML::Node root, const std::string& text, Origins& origins) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw UsageError("--set expects section.key=value, got '" + text + "'");
+  }
+  const std::string path = text.substr(0, eq);
+  YAML::Node value;
+  try {
+    value = YAML::Load(text.substr(eq + 1));
+  } catch (const YAML::Exception& e) {
+    throw UsageError("--set " + text + ": the value is not valid YAML (" + e.msg + ")");
+  }
+  std::vector<std::string> parts;
+  std::stringstream ss(path);
+  for (std::string p; std::getline(ss, p, '.');) parts.push_back(p);
+  // yaml-cpp nodes are handles: walking with operator[] on copies edits the shared tree.
+  std::vector<YAML::Node> chain{root};
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    YAML::Node child = chain.back()[parts[i]];
+    if (child.IsDefined() && !child.IsNull() && !child.IsMap()) {
+      throw UsageError("--set " + text + ": '" + parts[i] + "' is not a section");
+    }
+    chain.push_back(child);
+  }
+  chain.back()[parts.back()] = value;
+  origins.overrides[path] = text;
+}
+
+ExperimentConfig parse(YAML::Node root, const Origins& origins) {
+  if (!root.IsMap()) {
+    throw UsageError(SourceLocation{origins.file.string(), 1, 1},
+                     "an experiment config must be a mapping with keys model, data, hyp, "
+                     "train, quant, eval");
+  }
+  ExperimentConfig cfg;
+  Reader r(root, "", origins);
+  cfg.visit(r);
+  r.finish();
+  cfg.source = origins.file;
+  return cfg;
+}
+
+// `hyp: file.yaml` is replaced by the file's mapping; `--set hyp.lr0=...` edits it afterwards.
+void inline_hyp(YAML::Node root, const std::filesystem::path& base_dir) {
+  YAML::Node hyp = root["hyp"];
+  if (!hyp.IsDefined() || !hyp.IsScalar()) return;
+  const auto file = resolve_path(hyp.Scalar(), base_dir);
+  YAML::Node loaded = load_yaml_file(file);
+  if (!loaded.IsMap()) {
+    throw UsageError(SourceLocation{file.string(), 1, 1}, "a hyp file must be a mapping");
+  }
+  root["hyp"] = loaded;
+}
+
+}  // namespace
+
+std::filesystem::path configs_dir() {
+  if (const char* env = std::getenv("QYOLO_CONFIGS"); env && *env) return env;
+  const std::filesystem::path source = QYOLO_SOURCE_CONFIGS;
+  if (std::filesystem::exists(source)) return source;
+  return QYOLO_INSTALLED_CONFIGS;
+}
+
+std::filesystem::path resolve_path(const std::string& name, const std::filesystem::path& base_dir) {
+  const std::filesystem::path p(name);
+  if (p.empty() || p.is_absolute() || std::filesystem::exists(p)) return p;
+  if (!base_dir.empty() && std::filesystem::exists(base_dir / p)) return base_dir / p;
+  if (std::filesystem::exists(configs_dir() / p)) return configs_dir() / p;
+  return p;
+}
+
+ExperimentConfig load_experiment(const std::filesystem::path& path,
+                                 const std::vector<std::string>& overrides) {
+  const auto file = resolve_path(path.string());
+  Origins origins{file, {}};
+  YAML::Node root = load_yaml_file(file);
+  inline_hyp(root, file.parent_path());
+  for (const auto& o : overrides) apply_override(root, o, origins);
+  inline_hyp(root, file.parent_path());  // an override may name another hyp file
+  return parse(root, origins);
+}
+
+ExperimentConfig default_experiment(const std::vector<std::string>& overrides) {
+  Origins origins{"<defaults>", {}};
+  YAML::Node root(YAML::NodeType::Map);
+  for (const auto& o : overrides) apply_override(root, o, origins);
+  inline_hyp(root, {});
+  return parse(root, origins);
+}
+
+Hyp load_hyp(const std::filesystem::path& path) {
+  const auto file = resolve_path(path.string());
+  Origins origins{file, {}};
+  Hyp hyp;
+  Reader r(load_yaml_file(file), "hyp", origins);
+  hyp.visit(r);
+  r.finish();
+  return hyp;
+}
+
+std::string to_yaml(const ExperimentConfig& cfg) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  Writer w(out);
+  const_cast<ExperimentConfig&>(cfg).visit(w);
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace qyolo::config
