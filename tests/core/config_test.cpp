@@ -115,3 +115,35 @@ TEST(Config, MissingFileIsAUsageError) {
 
 }  // namespace
 }  // namespace qyolo::config
+
+namespace qyolo::config {
+namespace {
+
+// Every experiment config we ship must load and validate.
+TEST(Config, ShippedExperimentConfigsLoad) {
+  int loaded = 0;
+  for (const char* sub : {"", "fashiondet", "mpq"}) {
+    for (const auto& e :
+         std::filesystem::directory_iterator(test::source_dir() / "configs" / sub)) {
+      if (e.path().extension() != ".yaml") continue;
+      SCOPED_TRACE(e.path().string());
+      const ExperimentConfig cfg = load_experiment(e.path());
+      EXPECT_FALSE(cfg.model.empty());
+      EXPECT_FALSE(cfg.data.empty());
+      if (cfg.quant.enabled && cfg.quant.stages.empty()) EXPECT_GE(cfg.quant.weight_bits, 3);
+      ++loaded;
+    }
+  }
+  EXPECT_GE(loaded, 18);
+}
+
+TEST(Config, HypFilesLoad) {
+  const Hyp low = load_hyp(configs_dir() / "hyps/hyp.scratch-low.yaml");
+  EXPECT_DOUBLE_EQ(low.lrf, 0.01);
+  const Hyp high = load_hyp(configs_dir() / "hyps/hyp.scratch-high.yaml");
+  EXPECT_DOUBLE_EQ(high.mixup, 0.1);
+  EXPECT_DOUBLE_EQ(load_hyp(configs_dir() / "hyps/hyp.qat.yaml").lr0, 1e-4);
+}
+
+}  // namespace
+}  // namespace qyolo::config
