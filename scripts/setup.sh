@@ -36,3 +36,11 @@ fi
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   $SUDO apt-get install -y --no-install-recommends nodejs npm
 fi
+
+# onnxruntime (npm) is the independent runtime the export tests compare against. Its postinstall
+# step downloads optional GPU files, which fails offline; the CPU binaries are in the package.
+ORT_DIR="$(cd "$(dirname "$0")/.." && pwd)/tools/ort"
+if [ ! -f "$ORT_DIR/node_modules/onnxruntime-node/package.json" ]; then
+  echo "[setup] installing onnxruntime-node into $ORT_DIR"
+  (cd "$ORT_DIR" && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --ignore-scripts)
+fi
