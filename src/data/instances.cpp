@@ -17,9 +17,11 @@ void Instances::keep(const std::vector<bool>& flags) {
   size_t kept = 0;
   for (size_t i = 0; i < cls.size(); ++i) {
     if (!flags[i]) continue;
-    cls[kept] = cls[i];
-    boxes[kept] = boxes[i];
-    if (has_segments()) segments[kept] = std::move(segments[i]);
+    if (kept != i) {  // a self-move would empty the segment
+      cls[kept] = cls[i];
+      boxes[kept] = boxes[i];
+      if (has_segments()) segments[kept] = std::move(segments[i]);
+    }
     ++kept;
   }
   cls.resize(kept);
