@@ -5,6 +5,7 @@ namespace qyolo::data {
 Batch collate(std::vector<Sample> samples, bool pin_memory) {
   TORCH_CHECK(!samples.empty(), "collate: no samples");
   Batch batch;
+  batch.mask_format = samples[0].mask_format;
   std::vector<torch::Tensor> images, targets, masks;
   for (size_t i = 0; i < samples.size(); ++i) {
     Sample& s = samples[i];

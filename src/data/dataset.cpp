@@ -271,6 +271,7 @@ Sample Dataset::get(int64_t index, SampleRng& rng) const {
     acc[k][1] = static_cast<float>(cls[k]);
     for (int c = 0; c < 4; ++c) acc[k][2 + c] = boxes[k][c];
   }
+  sample.mask_format = options_.masks;
   if (options_.masks != MaskFormat::kNone) {
     const int64_t mh = out_h / options_.mask_downsample, mw = out_w / options_.mask_downsample;
     if (masks.empty()) {

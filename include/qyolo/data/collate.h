@@ -16,6 +16,7 @@ struct Batch {
   torch::Tensor targets;  // (n, 6) float: image index in the batch, cls, cx, cy, w, h normalised
   // Undefined without masks; (B, H/d, W/d) overlap masks or (n, H/d, W/d) per-instance masks.
   torch::Tensor masks;
+  MaskFormat mask_format = MaskFormat::kNone;
   std::vector<std::string> paths;
   std::vector<std::optional<ImageShapes>> shapes;  // per image, set for letterboxed samples
 

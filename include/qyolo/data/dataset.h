@@ -50,6 +50,7 @@ struct Sample {
   torch::Tensor image;   // (3, H, W) uint8 RGB, contiguous
   torch::Tensor labels;  // (n, 6) float: 0 (image index, set by collate), cls, cx, cy, w, h
   torch::Tensor masks;   // undefined, (1, H/d, W/d) overlap or (n, H/d, W/d) per instance
+  MaskFormat mask_format = MaskFormat::kNone;
   std::string path;
   std::optional<ImageShapes> shapes;  // letterboxed (non-mosaic) samples only
 };

@@ -1,0 +1,85 @@
+#include "qyolo/data/bench_loader.h"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <opencv2/core.hpp>
+#include <thread>
+
+#include "qyolo/core/error.h"
+#include "qyolo/data/dataset.h"
+#include "qyolo/data/loader.h"
+
+namespace qyolo::data {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double decode_rate(const std::vector<LabeledImage>& images, int workers, int count) {
+  std::atomic<int> next{0};
+  auto work = [&] {
+    cv::setNumThreads(1);
+    for (int i = next++; i < count; i = next++) read_image(images[i % images.size()].image_path);
+  };
+  const auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < std::max(1, workers); ++t) threads.emplace_back(work);
+  for (auto& t : threads) t.join();
+  return count / seconds_since(start);
+}
+
+// Images per second of mosaic training batches at `img_size`, and seconds per batch.
+std::pair<double, double> mosaic_rate(const std::vector<LabeledImage>& images,
+                                      const config::Hyp& hyp, int img_size,
+                                      const LoaderBenchOptions& o) {
+  DatasetOptions dataset_options;
+  dataset_options.img_size = img_size;
+  dataset_options.augment = true;
+  auto dataset = std::make_shared<Dataset>(images, hyp, dataset_options);
+  LoaderOptions loader_options;
+  loader_options.batch_size = o.batch_size;
+  loader_options.workers = o.workers;
+  loader_options.seed = o.seed;
+  Loader loader(dataset, loader_options);
+  int64_t epoch = 0;
+  loader.start_epoch(epoch);
+  loader.next();  // the first batch warms caches and threads up
+  const auto start = Clock::now();
+  int64_t produced = 0, batches = 0;
+  while (batches < o.batches) {
+    auto batch = loader.next();
+    if (!batch) {
+      loader.start_epoch(++epoch);
+      continue;
+    }
+    produced += batch->size();
+    ++batches;
+  }
+  const double elapsed = seconds_since(start);
+  return {produced / elapsed, elapsed / batches};
+}
+
+}  // namespace
+
+LoaderBenchResult bench_loader(const std::vector<LabeledImage>& images, config::Hyp hyp,
+                               const LoaderBenchOptions& options) {
+  if (images.empty()) throw UsageError("bench loader: no images to read");
+  if (options.batches < 1 || options.batch_size < 1 || options.decode_images < 1) {
+    throw UsageError("bench loader: batches, batch size and decode images must be >= 1");
+  }
+  hyp.mosaic = 1.0;
+  LoaderBenchResult result;
+  result.workers = options.workers;
+  result.decode_images_per_s = decode_rate(images, options.workers, options.decode_images);
+  result.mosaic_640_images_per_s = mosaic_rate(images, hyp, 640, options).first;
+  const auto [rate_320, per_batch_320] = mosaic_rate(images, hyp, 320, options);
+  result.mosaic_320_images_per_s = rate_320;
+  result.seconds_per_batch_320 = per_batch_320;
+  return result;
+}
+
+}  // namespace qyolo::data
