@@ -178,6 +178,30 @@ TEST(LoaderErrors, UnreadableImageSurfacesFromNext) {
   }
 }
 
+TEST(LoaderCache, RamCacheServesDecodedImagesWithoutTheFiles) {
+  const auto dir = test::temp_dir("loader_cache");
+  const auto images = test_images::write_images(dir, 5);
+  DatasetOptions options;
+  options.img_size = 96;
+  options.augment = true;
+  Dataset plain(images, config::Hyp{}, options);
+  options.cache_ram = true;
+  Dataset cached(images, config::Hyp{}, options);
+  for (int64_t i = 0; i < 5; ++i) {
+    SampleRng a(9, 0, i), b(9, 0, i);
+    EXPECT_TRUE(torch::equal(plain.get(i, a).image, cached.get(i, b).image)) << "sample " << i;
+  }
+  std::filesystem::remove_all(dir);  // from now on only the cache has the pixels
+  EXPECT_THROW(plain.load_image(0), Error);
+  for (int64_t i = 0; i < 5; ++i) {
+    SampleRng rng(9, 0, i);
+    const Sample s = cached.get(i, rng);
+    EXPECT_EQ(s.image.sizes(), (c10::IntArrayRef{3, 96, 96}));
+    EXPECT_EQ(cached.load_image(i).original_hw,
+              (std::array<int, 2>{images[i].height, images[i].width}));
+  }
+}
+
 TEST(LoaderMosaic, CloseMosaicSwitchesToLetterboxedSamples) {
   auto dataset = training_set("loader_close_mosaic", 4, MaskFormat::kNone);
   EXPECT_TRUE(dataset->mosaic());
