@@ -216,7 +216,7 @@ Sample Dataset::get(int64_t index, SampleRng& rng) const {
     const auto& pad = boxed.placement.pad;
     ImageShapes shapes;
     shapes.original_hw = loaded.original_hw;
-    shapes.placement.ratio = {r[0] * w / loaded.original_hw[1], r[1] * h / loaded.original_hw[0]};
+    shapes.placement.ratio = {r[1] * h / loaded.original_hw[0], r[0] * w / loaded.original_hw[1]};
     shapes.placement.pad = pad;
     sample.shapes = shapes;
     instances = to_pixels(images_[index].labels, r[0] * w, r[1] * h, pad[0], pad[1]);

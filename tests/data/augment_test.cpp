@@ -310,9 +310,11 @@ TEST(AugmentDataset, ValidationSampleMapsBackToTheOriginalImage) {
         1);
     const torch::Tensor back =
         scale_boxes({320, 320}, xyxy, {original.height, original.width}, &s.shapes->placement);
-    // One gain serves both axes (as in ultralytics), while load_image truncates the resized
-    // size: the short side may be off by up to one resized pixel.
-    const double tol = 1.0 / s.shapes->placement.ratio[0] + 0.05;
+    // One gain (the height's, as in ultralytics) serves both axes, while load_image truncates
+    // the resized size: coordinates may be off by (long side / resized short side) pixels.
+    const auto& pad = s.shapes->placement.pad;
+    const double resized_short = 320 - 2 * std::max(pad[0], pad[1]);
+    const double tol = 0.05 + std::max(original.width, original.height) / resized_short;
     for (size_t i = 0; i < original.labels.size(); ++i) {
       const auto& b = original.labels.boxes[i];
       EXPECT_NEAR(back[i][0].item<double>(), (b[0] - b[2] / 2) * original.width, tol);

@@ -43,7 +43,9 @@ struct DatasetOptions {
 // Where a letterboxed sample came from, for mapping predictions back (scale_boxes).
 struct ImageShapes {
   std::array<int, 2> original_hw{0, 0};
-  RatioPad placement;  // total gain original -> sample (w, h) and padding (dw, dh)
+  // As ultralytics' shapes[i][1], which val.py hands to scale_boxes: ratio = (h / h0, w / w0)
+  // (height first, so scale_boxes uses the height gain, as val.py does), pad = (dw, dh).
+  RatioPad placement;
 };
 
 struct Sample {
