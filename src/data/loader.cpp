@@ -30,6 +30,16 @@ Loader::Loader(std::shared_ptr<Dataset> dataset, LoaderOptions options)
                      std::to_string(options_.workers) + ", prefetch " +
                      std::to_string(options_.prefetch_batches) + ")");
   }
+  // Rect batches are letterboxed to per-batch shapes, so loader batches must be the data set's.
+  const auto& d = dataset_->options();
+  if (d.rect &&
+      (options_.shuffle || options_.batch_size != d.batch_size || options_.world_size != 1)) {
+    throw UsageError("loader: a rect data set (batch " + std::to_string(d.batch_size) +
+                     ") needs shuffle off, the same batch size and one process (got shuffle " +
+                     (options_.shuffle ? "on" : "off") + ", batch " +
+                     std::to_string(options_.batch_size) + ", world size " +
+                     std::to_string(options_.world_size) + ")");
+  }
   if (options_.prefetch_batches == 0) options_.prefetch_batches = std::max(1, 2 * options_.workers);
 }
 

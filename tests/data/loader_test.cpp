@@ -178,6 +178,33 @@ TEST(LoaderErrors, UnreadableImageSurfacesFromNext) {
   }
 }
 
+TEST(LoaderRect, BatchesFollowTheDataSetShapesInOrder) {
+  const auto dir = test::temp_dir("loader_rect");
+  auto images = test_images::write_images(dir, 5, 3);
+  DatasetOptions options;
+  options.img_size = 160;
+  options.rect = true;
+  options.batch_size = 2;
+  options.pad = 0.5;
+  auto dataset = std::make_shared<Dataset>(images, config::Hyp{}, options);
+  LoaderOptions loader_options;
+  loader_options.batch_size = 2;
+  loader_options.shuffle = false;
+  Loader loader(dataset, loader_options);
+  const auto batches = read_epoch(loader, 0);
+  ASSERT_EQ(batches.size(), dataset->batch_shapes().size());
+  for (size_t b = 0; b < batches.size(); ++b) {
+    EXPECT_EQ(batches[b].images.size(2), dataset->batch_shapes()[b][0]);
+    EXPECT_EQ(batches[b].images.size(3), dataset->batch_shapes()[b][1]);
+    for (const auto& shapes : batches[b].shapes) EXPECT_TRUE(shapes.has_value());
+  }
+  loader_options.shuffle = true;
+  EXPECT_THROW(Loader(dataset, loader_options), UsageError);
+  loader_options.shuffle = false;
+  loader_options.batch_size = 3;
+  EXPECT_THROW(Loader(dataset, loader_options), UsageError);
+}
+
 TEST(LoaderCache, RamCacheServesDecodedImagesWithoutTheFiles) {
   const auto dir = test::temp_dir("loader_cache");
   const auto images = test_images::write_images(dir, 5);
