@@ -10,6 +10,7 @@
 
 #include "augment_synthetic.h"
 #include "qyolo/core/error.h"
+#include "qyolo/data/create_loader.h"
 #include "support/test_support.h"
 
 namespace qyolo::data {
@@ -203,6 +204,33 @@ TEST(LoaderRect, BatchesFollowTheDataSetShapesInOrder) {
   loader_options.shuffle = false;
   loader_options.batch_size = 3;
   EXPECT_THROW(Loader(dataset, loader_options), UsageError);
+}
+
+TEST(LoaderFromConfig, TrainAndValidationLoadersFollowTheRunSettings) {
+  const auto dir = test::temp_dir("loader_config");
+  const auto images = test_images::write_images(dir, 8, 4);
+  config::TrainConfig train;
+  train.batch = 4;
+  train.imgsz = 96;
+  train.workers = 1;
+  train.fraction = 0.75;
+  auto loader = make_train_loader(images, config::Hyp{}, train, MaskFormat::kNone, 32, {1, 2});
+  EXPECT_EQ(loader->options().batch_size, 2);  // global batch over two processes
+  EXPECT_EQ(loader->dataset().size(), 6);      // 0.75 of the images
+  EXPECT_EQ(loader->size(), 2);                // 3 samples on this rank, batches of 2
+  EXPECT_TRUE(loader->dataset().mosaic());
+  train.batch = 1;
+  EXPECT_THROW(make_train_loader(images, config::Hyp{}, train, MaskFormat::kNone, 32, {0, 2}),
+               UsageError);
+  auto val = make_val_loader(images, 96, 4, 1, MaskFormat::kOverlap);
+  EXPECT_FALSE(val->dataset().mosaic());
+  EXPECT_EQ(val->options().workers, 2);
+  val->start_epoch(0);
+  const auto batch = val->next();
+  ASSERT_TRUE(batch.has_value());
+  EXPECT_EQ(batch->images.size(0), 4);
+  EXPECT_TRUE(batch->shapes[0].has_value());
+  EXPECT_EQ(batch->mask_format, MaskFormat::kOverlap);
 }
 
 TEST(LoaderCache, RamCacheServesDecodedImagesWithoutTheFiles) {

@@ -1,0 +1,32 @@
+// Training and validation loaders set up from the run configuration the way ultralytics
+// train.py / val.py set up theirs.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "qyolo/core/config.h"
+#include "qyolo/data/labels.h"
+#include "qyolo/data/loader.h"
+
+namespace qyolo::data {
+
+struct ProcessRank {
+  int rank = 0;
+  int world_size = 1;
+};
+
+// Augmented training batches: mosaic and friends (rect batches instead when train.rect), the
+// global train.batch split over the processes, train.workers threads, seeded by train.seed,
+// the first round(fraction * n) images, optional RAM cache. Close-mosaic is the caller's:
+// loader->dataset().set_mosaic(false) for the last train.close_mosaic epochs.
+std::unique_ptr<Loader> make_train_loader(std::vector<LabeledImage> images, const config::Hyp& hyp,
+                                          const config::TrainConfig& train, MaskFormat masks,
+                                          int stride = 32, ProcessRank process = {});
+
+// Validation batches: letterboxed, rect shapes with pad 0.5, in data set order, no
+// augmentation, 2 x `workers` threads as val.py.
+std::unique_ptr<Loader> make_val_loader(std::vector<LabeledImage> images, int imgsz, int batch,
+                                        int workers, MaskFormat masks, int stride = 32);
+
+}  // namespace qyolo::data

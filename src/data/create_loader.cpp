@@ -1,0 +1,63 @@
+#include "qyolo/data/create_loader.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "qyolo/core/error.h"
+
+namespace qyolo::data {
+
+std::unique_ptr<Loader> make_train_loader(std::vector<LabeledImage> images, const config::Hyp& hyp,
+                                          const config::TrainConfig& train, MaskFormat masks,
+                                          int stride, ProcessRank process) {
+  if (train.batch < process.world_size) {
+    throw UsageError("train.batch = " + std::to_string(train.batch) +
+                     " is smaller than the number of processes (" +
+                     std::to_string(process.world_size) + "); it is the global batch size");
+  }
+  if (!(train.fraction > 0.0 && train.fraction <= 1.0)) {
+    throw UsageError("train.fraction = " + std::to_string(train.fraction) + " must be in (0, 1]");
+  }
+  if (images.empty()) throw UsageError("the training set has no images");
+  const auto keep = static_cast<size_t>(std::nearbyint(train.fraction * images.size()));
+  images.resize(std::clamp<size_t>(keep, 1, images.size()));
+
+  const int batch = train.batch / process.world_size;
+  DatasetOptions d;
+  d.img_size = train.imgsz;
+  d.augment = true;
+  d.rect = train.rect;
+  d.batch_size = batch;
+  d.stride = stride;
+  d.masks = masks;
+  d.cache_ram = train.cache_ram;
+  d.cache_threads = std::max(1, train.workers);
+  LoaderOptions l;
+  l.batch_size = batch;
+  l.workers = train.workers;
+  l.shuffle = !train.rect;  // rect batches only work in their sorted order
+  l.seed = static_cast<uint64_t>(train.seed);
+  l.rank = process.rank;
+  l.world_size = process.world_size;
+  return std::make_unique<Loader>(std::make_shared<Dataset>(std::move(images), hyp, d), l);
+}
+
+std::unique_ptr<Loader> make_val_loader(std::vector<LabeledImage> images, int imgsz, int batch,
+                                        int workers, MaskFormat masks, int stride) {
+  if (images.empty()) throw UsageError("the validation set has no images");
+  DatasetOptions d;
+  d.img_size = imgsz;
+  d.rect = true;
+  d.pad = 0.5;
+  d.batch_size = batch;
+  d.stride = stride;
+  d.masks = masks;
+  LoaderOptions l;
+  l.batch_size = batch;
+  l.workers = 2 * workers;
+  l.shuffle = false;
+  return std::make_unique<Loader>(std::make_shared<Dataset>(std::move(images), config::Hyp{}, d),
+                                  l);
+}
+
+}  // namespace qyolo::data
