@@ -1,0 +1,161 @@
+#include "qyolo/dist/context.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "qyolo/core/error.h"
+#include "spawn.h"
+#include "support/test_support.h"
+
+namespace qyolo::dist {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+TEST(Context, SingleProcessCollectivesAreTheIdentity) {
+  Context context;
+  EXPECT_EQ(context.rank(), 0);
+  EXPECT_EQ(context.world_size(), 1);
+  EXPECT_TRUE(context.is_main());
+  EXPECT_FALSE(context.is_distributed());
+  EXPECT_EQ(context.backend(), "none");
+  auto t = torch::arange(4.0);
+  context.all_reduce_sum({t});
+  context.broadcast({t});
+  context.barrier();
+  EXPECT_TRUE(torch::equal(t, torch::arange(4.0)));
+  EXPECT_DOUBLE_EQ(context.all_reduce_mean(2.5), 2.5);
+  context.all_reduce_sum_async(t).wait();
+}
+
+TEST(Context, UnknownBackendIsAUsageError) {
+  LaunchEnv env;
+  env.world_size = 2;
+  try {
+    Context context(env, ContextOptions().backend("mpi"));
+    FAIL() << "expected a UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("\"mpi\""), std::string::npos) << e.what();
+  }
+}
+
+// Every collective in a two-rank run; results are saved for the parent to check.
+const test::RegisterWorker collectives_worker("collectives", [](const std::filesystem::path& out) {
+  auto context = Context::from_env(ContextOptions().timeout(seconds(30)));
+  const double r = context.rank();
+  auto a = torch::full({3}, r + 1);                                // float
+  auto b = torch::full({2, 2}, 10 * (r + 1), torch::kDouble);      // double
+  auto c = torch::arange(4, torch::kLong) * (context.rank() + 1);  // int64
+  auto strided = torch::full({4, 4}, r + 1).t().narrow(0, 1, 2);   // non-contiguous
+  context.all_reduce_sum({a, b, c, strided});
+
+  auto x = context.is_main() ? torch::tensor({7.0f, 8.0f, 9.0f}) : torch::zeros({3});
+  auto n = context.is_main() ? torch::tensor({42}, torch::kLong) : torch::zeros({1}, torch::kLong);
+  context.broadcast({x, n});
+
+  const double mean = context.all_reduce_mean(r);
+  const auto int_mean = context.all_reduce_mean(torch::tensor({context.rank() * 3}));
+  context.barrier();
+
+  auto flat = torch::ones({100000}) * (r + 1);
+  auto pending = context.all_reduce_sum_async(flat);
+  pending.wait();
+
+  torch::manual_seed(10 + context.rank());
+  torch::nn::Sequential module(torch::nn::Linear(3, 2), torch::nn::BatchNorm1d(2));
+  module->buffers()[0].fill_(r);  // running_mean differs per rank before the broadcast
+  broadcast_module(*module, context);
+
+  std::vector<torch::Tensor> results{a, b, c, strided, x, n, torch::tensor({mean}), int_mean, flat};
+  for (const auto& p : module->parameters()) results.push_back(p.detach());
+  for (const auto& buf : module->buffers()) results.push_back(buf);
+  torch::save(results, (out / ("rank" + std::to_string(context.rank()) + ".pt")).string());
+  return 0;
+});
+
+TEST(Context, TwoRanksRunEveryCollective) {
+  const auto dir = qyolo::test::temp_dir("collectives");
+  const auto ranks = test::run_ranks("collectives", 2, dir, seconds(60));
+  std::vector<std::vector<torch::Tensor>> results(2);
+  for (int rank = 0; rank < 2; ++rank) {
+    ASSERT_EQ(ranks[rank].exit_code, 0) << ranks[rank].output;
+    torch::load(results[rank], (dir / ("rank" + std::to_string(rank) + ".pt")).string());
+  }
+  for (const auto& result : results) {
+    EXPECT_TRUE(torch::equal(result[0], torch::full({3}, 3.0f)));
+    EXPECT_TRUE(torch::equal(result[1], torch::full({2, 2}, 30.0, torch::kDouble)));
+    EXPECT_TRUE(torch::equal(result[2], torch::arange(4, torch::kLong) * 3));
+    EXPECT_TRUE(torch::equal(result[3], torch::full({2, 4}, 3.0f)));
+    EXPECT_TRUE(torch::equal(result[4], torch::tensor({7.0f, 8.0f, 9.0f})));
+    EXPECT_EQ(result[5].item<int64_t>(), 42);
+    EXPECT_DOUBLE_EQ(result[6].item<double>(), 0.5);
+    EXPECT_DOUBLE_EQ(result[7].item<double>(), 1.5);
+    EXPECT_TRUE(torch::equal(result[8], torch::full({100000}, 3.0f)));
+  }
+  for (size_t i = 9; i < results[0].size(); ++i) {
+    EXPECT_TRUE(torch::equal(results[0][i], results[1][i])) << "module tensor " << i;
+  }
+  EXPECT_TRUE(torch::equal(results[0][13], torch::zeros({2}))) << "rank 0's running_mean";
+}
+
+// Rank `victim` leaves the run abruptly after a few steps (`how`: kill, freeze, stall); the other
+// rank keeps calling all-reduce and must fail with an error that names the victim.
+const test::RegisterWorker fault_worker("fault", [](const std::filesystem::path&) {
+  auto context =
+      Context::from_env(ContextOptions().timeout(seconds(4)).heartbeat_interval(milliseconds(200)));
+  const int victim = std::atoi(std::getenv("QYOLO_TEST_VICTIM"));
+  const std::string how = std::getenv("QYOLO_TEST_FAULT");
+  for (int step = 0; step < 1000; ++step) {
+    if (context.rank() == victim && step == 3) {
+      if (how == "kill") ::raise(SIGKILL);
+      if (how == "freeze") ::raise(SIGSTOP);
+      // Alive (heartbeat running) but stuck far longer than the timeout.
+      if (how == "stall") std::this_thread::sleep_for(seconds(30));
+    }
+    auto t = torch::ones({1000});
+    context.all_reduce_sum({t});
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return 0;
+});
+
+struct FaultCase {
+  std::string how;
+  int victim;
+  std::string expected;
+};
+
+class PeerFailure : public ::testing::TestWithParam<FaultCase> {};
+
+TEST_P(PeerFailure, SurvivorExitsWithinTheTimeoutNamingTheLostRank) {
+  const auto& fault = GetParam();
+  const auto dir = qyolo::test::temp_dir("fault_" + fault.how);
+  const auto ranks = test::run_ranks(
+      "fault", 2, dir, seconds(40), /*rank0_decides=*/fault.victim != 0,
+      {{"QYOLO_TEST_FAULT", fault.how}, {"QYOLO_TEST_VICTIM", std::to_string(fault.victim)}});
+  const int survivor = 1 - fault.victim;
+  const auto& outcome = ranks[survivor];
+  EXPECT_FALSE(outcome.timed_out) << outcome.output;
+  EXPECT_EQ(outcome.exit_code, 1) << outcome.output;
+  EXPECT_NE(outcome.output.find(fault.expected), std::string::npos) << outcome.output;
+  // Start-up (< 3 s here), 3 steps, at most the 4 s timeout, then the heartbeat check (< 1 s).
+  EXPECT_LT(outcome.seconds, 12.0) << outcome.output;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Faults, PeerFailure,
+    ::testing::Values(FaultCase{"kill", 1, "lost rank 1: its heartbeat stopped"},
+                      FaultCase{"freeze", 1, "lost rank 1: its heartbeat stopped"},
+                      FaultCase{"stall", 1, "lost rank 1: it is alive but did not reach"},
+                      FaultCase{"kill", 0, "lost rank 0"}),
+    [](const auto& info) { return info.param.how + "_rank" + std::to_string(info.param.victim); });
+
+}  // namespace
+}  // namespace qyolo::dist
