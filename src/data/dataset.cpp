@@ -152,7 +152,7 @@ LoadedImage Dataset::load_image(int64_t index) const {
 
 std::pair<cv::Mat, Instances> Dataset::load_mosaic(int64_t index, SampleRng& rng) const {
   const int s = options_.img_size;
-  const int border = -s / 2;
+  const int border = -((s + 1) / 2);  // Python -s // 2 (floor) for any s
   const int yc = static_cast<int>(rng.uniform(-border, 2 * s + border));
   const int xc = static_cast<int>(rng.uniform(-border, 2 * s + border));
   std::vector<int64_t> picks{index};
