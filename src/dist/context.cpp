@@ -96,6 +96,14 @@ std::string resolve_backend(const std::string& requested) {
   return requested;
 }
 
+// c10::Error's what() carries a C++ backtrace that only buries the reason for users.
+std::string reason(const std::exception& e) {
+  if (const auto* c10_error = dynamic_cast<const c10::Error*>(&e)) {
+    return c10_error->what_without_backtrace();
+  }
+  return e.what();
+}
+
 std::string describe(int64_t sequence, const std::string& operation) {
   return operation + " #" + std::to_string(sequence);
 }
@@ -139,8 +147,8 @@ class Context::Impl {
       throw Error("rank " + std::to_string(env_.rank) + " of " + std::to_string(env_.world_size) +
                   " could not join the run at " + where + " (" + env_.launcher +
                   " launch) within " + std::to_string(options_.timeout().count()) +
-                  " ms: " + e.what() +
-                  ". Check that every rank started, that MASTER_ADDR/MASTER_PORT agree and that "
+                  " ms: " + absent_ranks() + " [" + reason(e) +
+                  "]. Check that every rank started, that MASTER_ADDR/MASTER_PORT agree and that "
                   "the port is free and reachable.");
     }
     spdlog::info("rank {}/{} joined the run at {} ({} backend, device {})", env_.rank,
@@ -156,7 +164,7 @@ class Context::Impl {
     } catch (const std::exception& e) {
       failed_ = true;
       throw Error("distributed " + describe(sequence, operation) + " failed on rank " +
-                  std::to_string(env_.rank) + ": " + blame(sequence) + " [" + e.what() + "]");
+                  std::to_string(env_.rank) + ": " + blame(sequence) + " [" + reason(e) + "]");
     }
   }
 
@@ -174,7 +182,7 @@ class Context::Impl {
         store_->set("qyolo/left/" + std::to_string(env_.rank), std::vector<uint8_t>{1});
         if (env_.rank == 0) wait_for_peers_to_leave();
       } catch (const std::exception& e) {
-        spdlog::warn("rank {}: leaving the run: {}", env_.rank, e.what());
+        spdlog::warn("rank {}: leaving the run: {}", env_.rank, reason(e));
       }
     } else if (env_.rank == 0) {
       // Peers are diagnosing the same failure through the store this process hosts.
@@ -200,6 +208,24 @@ class Context::Impl {
     store_options.waitWorkers = false;
     store_options.timeout = options_.timeout();
     return c10::make_intrusive<c10d::TCPStore>(env_.master_addr, store_options);
+  }
+
+  // Who is missing at the rendezvous: every rank publishes its first heartbeat on arrival.
+  std::string absent_ranks() {
+    if (!store_) return "the rendezvous store did not answer";
+    std::vector<std::string> absent;
+    try {
+      store_->setTimeout(milliseconds(1000));
+      for (int r = 0; r < env_.world_size; ++r) {
+        if (!store_->check({Heartbeat::key(r)})) absent.push_back(std::to_string(r));
+      }
+    } catch (const std::exception&) {
+      return "the rendezvous store stopped answering";
+    }
+    if (absent.empty()) return "every rank arrived, but the process group did not connect";
+    std::string list;
+    for (const auto& r : absent) list += (list.empty() ? "" : ", ") + r;
+    return "rank " + list + " never arrived";
   }
 
   // Which peer made collective `sequence` fail: one whose heartbeat stopped (dead or frozen

@@ -105,6 +105,24 @@ TEST(Context, TwoRanksRunEveryCollective) {
   EXPECT_TRUE(torch::equal(results[0][13], torch::zeros({2}))) << "rank 0's running_mean";
 }
 
+// Rank 1 never joins: rank 0 must give up after the timeout and say where it waited.
+const test::RegisterWorker absent_peer_worker("absent_peer", [](const std::filesystem::path&) {
+  if (std::string(std::getenv("RANK")) == "1") return 0;
+  Context::from_env(ContextOptions().timeout(seconds(2)));
+  return 0;
+});
+
+TEST(Context, RendezvousWithoutThePeerFailsAfterTheTimeout) {
+  const auto dir = qyolo::test::temp_dir("absent_peer");
+  const auto ranks = test::run_ranks("absent_peer", 2, dir, seconds(30));
+  EXPECT_EQ(ranks[0].exit_code, 1) << ranks[0].output;
+  EXPECT_NE(ranks[0].output.find("rank 0 of 2 could not join the run at 127.0.0.1:"),
+            std::string::npos)
+      << ranks[0].output;
+  EXPECT_NE(ranks[0].output.find("rank 1 never arrived"), std::string::npos) << ranks[0].output;
+  EXPECT_LT(ranks[0].seconds, 10.0);
+}
+
 // Rank `victim` leaves the run abruptly after a few steps (`how`: kill, freeze, stall); the other
 // rank keeps calling all-reduce and must fail with an error that names the victim.
 const test::RegisterWorker fault_worker("fault", [](const std::filesystem::path&) {
