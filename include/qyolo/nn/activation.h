@@ -1,36 +1,26 @@
-// The activation of a Conv block, as a module so the layer structure matches the reference.
+// Activation functions as the model yamls name them ("nn.SiLU()", "nn.LeakyReLU(0.1)", ...).
 #pragma once
 
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 
 namespace qyolo::nn {
 
-enum class ActivationKind { kIdentity, kSiLU, kReLU, kLeakyReLU, kHardswish, kSigmoid };
+// A type-erased activation module. Copies share the module, which is how ultralytics' Conv
+// shares one default activation instance between all convs of a model.
+using Activation = torch::nn::AnyModule;
 
-struct ActivationOptions {
-  ActivationOptions(ActivationKind kind = ActivationKind::kSiLU) : kind_(kind) {}
-  TORCH_ARG(ActivationKind, kind);
-  TORCH_ARG(double, negative_slope) = 0.01;  // LeakyReLU only
-};
+// Parses a yaml activation expression; std::nullopt when `expression` is not one of
+//   nn.SiLU(), nn.ReLU(), nn.ReLU6(), nn.Sigmoid(), nn.Identity(),
+//   nn.LeakyReLU() / nn.LeakyReLU(<slope>)
+std::optional<Activation> parse_activation(const std::string& expression);
 
-class ActivationImpl : public torch::nn::Module {
- public:
-  explicit ActivationImpl(const ActivationOptions& options = {}) : options_(options) {}
-  torch::Tensor forward(const torch::Tensor& x);
-  const ActivationOptions& options() const { return options_; }
-  // The yaml spelling, e.g. "nn.LeakyReLU(0.1)".
-  std::string spec() const;
-  void pretty_print(std::ostream& stream) const override { stream << spec(); }
+// The accepted expressions, for error messages.
+const char* activation_help();
 
- private:
-  ActivationOptions options_;
-};
-TORCH_MODULE(Activation);
-
-// Parses "nn.SiLU()", "nn.LeakyReLU(0.1)", "nn.ReLU()", "nn.Hardswish()", "nn.Sigmoid()",
-// "nn.Identity()" (the "nn." prefix and "()" are optional). Returns false if not recognised.
-bool parse_activation(const std::string& text, ActivationOptions* out);
+Activation make_silu();
+Activation make_identity();
 
 }  // namespace qyolo::nn

@@ -1,20 +1,18 @@
-// The Conv block (conv + BatchNorm + activation) and Focus.
+// ultralytics/yolov7 Conv: convolution, BatchNorm and activation.
 #pragma once
 
 #include <torch/torch.h>
-
-#include <optional>
 
 #include "qyolo/nn/activation.h"
 #include "qyolo/nn/conv2d.h"
 
 namespace qyolo::nn {
 
-// BatchNorm2d with the detector's settings (eps 1e-3, momentum 0.03), as initialize_weights sets.
-torch::nn::BatchNorm2d make_batch_norm(int64_t channels);
+// Same-size padding for an odd kernel (ultralytics autopad); `padding` < 0 means automatic.
+int64_t autopad(int64_t kernel_size, int64_t padding = -1, int64_t dilation = 1);
 
-// 'same' padding of the reference autopad: k/2 unless given.
-int64_t autopad(int64_t kernel, std::optional<int64_t> padding, int64_t dilation = 1);
+// A BatchNorm2d with the eps/momentum every YOLO model uses (initialize_weights: 1e-3, 0.03).
+torch::nn::BatchNorm2d make_batch_norm(int64_t channels);
 
 struct ConvOptions {
   ConvOptions(int64_t in_channels, int64_t out_channels, int64_t kernel_size = 1,
@@ -27,34 +25,23 @@ struct ConvOptions {
   TORCH_ARG(int64_t, out_channels);
   TORCH_ARG(int64_t, kernel_size);
   TORCH_ARG(int64_t, stride);
-  TORCH_ARG(std::optional<int64_t>, padding) = std::nullopt;  // nullopt = autopad
+  TORCH_ARG(int64_t, padding) = -1;  // -1: autopad
   TORCH_ARG(int64_t, groups) = 1;
   TORCH_ARG(int64_t, dilation) = 1;
+  // Empty: SiLU. Blocks pass the model's activation so that it can be shared like upstream.
+  TORCH_ARG(Activation, act);
 };
 
-// "conv" (nn::Conv2d, no bias) -> "bn" -> "act". `act` may be shared between blocks, as
-// ultralytics shares Conv.default_act.
+// Submodules "conv" (bias-free nn::Conv2d), "bn" and "act" (reference names).
 class ConvImpl : public torch::nn::Module {
  public:
-  ConvImpl(const ConvOptions& options, Activation act);
-  torch::Tensor forward(const torch::Tensor& x) {
-    return act->forward(bn->forward(conv->forward(x)));
-  }
+  explicit ConvImpl(const ConvOptions& options);
+  torch::Tensor forward(const torch::Tensor& x);
 
   Conv2d conv{nullptr};
   torch::nn::BatchNorm2d bn{nullptr};
-  Activation act{nullptr};
+  Activation act;
 };
 TORCH_MODULE(Conv);
-
-// Space-to-depth (2x2 pixels to channels), then a Conv "conv".
-class FocusImpl : public torch::nn::Module {
- public:
-  FocusImpl(const ConvOptions& options, Activation act);
-  torch::Tensor forward(const torch::Tensor& x);
-
-  Conv conv{nullptr};
-};
-TORCH_MODULE(Focus);
 
 }  // namespace qyolo::nn

@@ -14,9 +14,10 @@ namespace qyolo::nn {
 enum class HeadKind { kDetect, kIDetect, kSegment };
 const char* head_kind_name(HeadKind kind);
 
-// What a model returns. `raw` always holds the nl head maps (bs,na,ny,nx,no); `decoded` is
-// defined in eval mode only: (bs,N,no) = cx,cy,w,h in input pixels, objectness, class
-// probabilities [, raw mask coefficients]; `proto` (bs,nm,2·ny0,2·nx0) only for Segment heads.
+// What a model returns. `raw` always holds the nl head maps (bs,na,ny,nx,no) of pre-sigmoid
+// logits; `decoded` is defined in eval mode only: (bs,N,no) = cx,cy,w,h in input pixels,
+// objectness, class probabilities [, raw mask coefficients], N = na·Σ ny·nx in level, anchor,
+// y, x order; `proto` (bs,nm,2·ny0,2·nx0) only for Segment heads.
 struct ModelOutput {
   torch::Tensor decoded;
   std::vector<torch::Tensor> raw;
@@ -31,11 +32,11 @@ struct DetectOptions {
   TORCH_ARG(std::vector<int64_t>, ch);                   // input channels per level
 };
 
-// ultralytics Detect: per level a 1x1 conv "m.<i>" with bias, and the buffer "anchors" (nl,na,2)
-// (pixels at construction, grid units once the model has set the strides).
+// ultralytics Detect: per level a 1x1 nn::Conv2d "m.<i>" with bias producing na·no channels,
+// and the buffer "anchors" (nl,na,2): pixels at construction, grid units after set_strides.
 class DetectImpl : public torch::nn::Module {
  public:
-  explicit DetectImpl(const DetectOptions& options, int64_t extra_outputs = 0);
+  explicit DetectImpl(const DetectOptions& options) : DetectImpl(options, 0) {}
 
   ModelOutput forward(std::vector<torch::Tensor> inputs);
 
@@ -46,26 +47,28 @@ class DetectImpl : public torch::nn::Module {
   int64_t no() const { return no_; }
   virtual int64_t nm() const { return 0; }
   virtual int64_t npr() const { return 0; }
-  torch::Tensor stride() const { return stride_; }
-  torch::Tensor anchors() const { return anchors_; }
-  const torch::nn::ModuleList& output_convs() const { return m_; }
+  // (nl,) float strides; undefined until set_strides.
+  const torch::Tensor& stride() const { return stride_; }
+  const torch::Tensor& anchors() const { return anchors_; }
   Conv2d output_conv(int64_t level) const { return Conv2d(m_->ptr<Conv2dImpl>(level)); }
 
-  // Called once by the model after the stride probe: stores strides, orders the anchors like
-  // the strides (check_anchor_order), converts them to grid units and sets the prior biases.
+  // Called once by the model after its stride probe: stores the strides, orders the anchors
+  // like the strides (check_anchor_order), converts them to grid units and sets the prior
+  // objectness/class biases (_initialize_biases).
   void set_strides(const torch::Tensor& stride);
 
  protected:
-  // Level map -> conv output (bs, na*no, ny, nx); IDetect adds its implicit terms here.
+  DetectImpl(const DetectOptions& options, int64_t extra_outputs);
+  // Level input -> conv output (bs, na·no, ny, nx); IDetect adds its implicit terms here.
   virtual torch::Tensor level_logits(int64_t level, const torch::Tensor& x);
-  // Raw level map (bs,na,ny,nx,no) -> decoded (bs,na*ny*nx,no); the last nm() channels
-  // (mask coefficients) stay raw.
+  // Raw level map (bs,na,ny,nx,no) -> decoded (bs,na·ny·nx,no).
   virtual torch::Tensor decode(int64_t level, const torch::Tensor& raw);
-  // Prototype masks from the first level's input; undefined for heads without masks.
-  virtual torch::Tensor prototypes(const torch::Tensor& level0) { return {}; }
-  virtual void check_anchor_order();
   virtual void initialize_biases();
-  torch::Tensor anchor_grid_px(int64_t level) const;  // (1,na,1,1,2)
+  // Prototype masks from the first level input (Segment), else undefined.
+  virtual torch::Tensor prototypes(const torch::Tensor& /*level0*/) { return {}; }
+  // Cell indices (x,y) as (1,1,ny,nx,2) and pixel anchors (1,na,1,1,2), like _make_grid.
+  torch::Tensor cell_grid(int64_t ny, int64_t nx, const torch::TensorOptions& options) const;
+  torch::Tensor anchor_pixels(int64_t level) const;
 
   int64_t nc_, no_, nl_, na_;
   torch::Tensor anchors_;
@@ -74,8 +77,29 @@ class DetectImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Detect);
 
+// ultralytics Segment: Detect with nm raw mask coefficients per anchor, and a Proto "proto"
+// on the first level input producing nm prototype masks at twice its resolution.
+class SegmentImpl : public DetectImpl {
+ public:
+  // `act` is the activation of the Proto convs (empty: SiLU each).
+  SegmentImpl(const DetectOptions& options, int64_t nm, int64_t npr, Activation act = {});
+  HeadKind kind() const override { return HeadKind::kSegment; }
+  int64_t nm() const override { return nm_; }
+  int64_t npr() const override { return npr_; }
+  Proto proto() const { return proto_; }
+
+ protected:
+  torch::Tensor decode(int64_t level, const torch::Tensor& raw) override;
+  torch::Tensor prototypes(const torch::Tensor& level0) override { return proto_->forward(level0); }
+
+ private:
+  int64_t nm_, npr_;
+  Proto proto_{nullptr};
+};
+TORCH_MODULE(Segment);
+
 // yolov7 IDetect: Detect plus ImplicitA "ia.<i>" before and ImplicitM "im.<i>" after each
-// output conv, and the pixel-anchor buffer "anchor_grid" (nl,1,na,1,1,2).
+// output conv, and the buffer "anchor_grid" (nl,1,na,1,1,2) of pixel anchors used to decode.
 class IDetectImpl : public DetectImpl {
  public:
   explicit IDetectImpl(const DetectOptions& options);
@@ -84,7 +108,6 @@ class IDetectImpl : public DetectImpl {
  protected:
   torch::Tensor level_logits(int64_t level, const torch::Tensor& x) override;
   torch::Tensor decode(int64_t level, const torch::Tensor& raw) override;
-  void check_anchor_order() override;
   void initialize_biases() override;
 
  private:
@@ -92,23 +115,5 @@ class IDetectImpl : public DetectImpl {
   torch::nn::ModuleList ia_{nullptr}, im_{nullptr};
 };
 TORCH_MODULE(IDetect);
-
-// ultralytics Segment: Detect with nm mask coefficients per anchor and a Proto "proto" on the
-// first level producing nm prototype masks at twice its resolution.
-class SegmentImpl : public DetectImpl {
- public:
-  SegmentImpl(const DetectOptions& options, int64_t nm, int64_t npr);
-  HeadKind kind() const override { return HeadKind::kSegment; }
-  int64_t nm() const override { return nm_; }
-  int64_t npr() const override { return npr_; }
-
- protected:
-  torch::Tensor prototypes(const torch::Tensor& level0) override { return proto_->forward(level0); }
-
- private:
-  int64_t nm_, npr_;
-  Proto proto_{nullptr};
-};
-TORCH_MODULE(Segment);
 
 }  // namespace qyolo::nn

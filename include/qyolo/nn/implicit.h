@@ -1,11 +1,11 @@
-// yolov7's implicit knowledge terms (YOLOR): a learned per-channel shift or scale.
+// yolov7 implicit knowledge: a learned per-channel offset (ImplicitA) or scale (ImplicitM).
 #pragma once
 
 #include <torch/torch.h>
 
 namespace qyolo::nn {
 
-// x + implicit, parameter "implicit" (1,C,1,1) initialised N(0, 0.02).
+// x + implicit, implicit (1,C,1,1) ~ N(0, 0.02).
 class ImplicitAImpl : public torch::nn::Module {
  public:
   explicit ImplicitAImpl(int64_t channels);
@@ -14,7 +14,7 @@ class ImplicitAImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ImplicitA);
 
-// implicit * x, parameter "implicit" (1,C,1,1) initialised N(1, 0.02).
+// x * implicit, implicit (1,C,1,1) ~ N(1, 0.02).
 class ImplicitMImpl : public torch::nn::Module {
  public:
   explicit ImplicitMImpl(int64_t channels);

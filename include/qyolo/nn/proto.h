@@ -7,15 +7,15 @@
 
 namespace qyolo::nn {
 
-// cv1 (3x3) -> nearest 2x upsample -> cv2 (3x3) -> cv3 (1x1 to nm masks).
+// cv3(cv2(upsample2x(cv1(x)))): 3x3 Conv to `prototypes` channels, nearest 2x, 3x3 Conv,
+// 1x1 Conv to `masks` channels.
 class ProtoImpl : public torch::nn::Module {
  public:
-  ProtoImpl(int64_t in_channels, int64_t protos, int64_t masks, Activation act);
+  ProtoImpl(int64_t in_channels, int64_t prototypes, int64_t masks, Activation act = {});
   torch::Tensor forward(const torch::Tensor& x);
 
- private:
-  Conv cv1_{nullptr}, cv2_{nullptr}, cv3_{nullptr};
-  torch::nn::Upsample upsample_{nullptr};
+  Conv cv1{nullptr}, cv2{nullptr}, cv3{nullptr};
+  torch::nn::Upsample upsample{nullptr};
 };
 TORCH_MODULE(Proto);
 

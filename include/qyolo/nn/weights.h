@@ -1,4 +1,4 @@
-// Loading parameters and buffers by reference name, with a report instead of a crash.
+// Loading tensors into a module by reference name, with a report instead of a crash.
 #pragma once
 
 #include <torch/torch.h>
@@ -16,37 +16,36 @@ struct ShapeMismatch {
   std::vector<int64_t> given;     // the file's shape
 };
 
-struct LoadOptions {
-  // Keys containing any of these substrings are not loaded (e.g. "anchor" for transfer
-  // learning with the yaml's anchors); they are listed in LoadReport::excluded.
-  std::vector<std::string> exclude;
-};
-
+// What load_weights did. Keys with a different shape (e.g. the class outputs after an nc
+// change, as ultralytics' transfer learning skips them) keep the model's values.
 struct LoadReport {
-  int64_t loaded = 0;                     // tensors copied
-  std::vector<std::string> missing;       // in the model, not in the weights
-  std::vector<std::string> unexpected;    // in the weights, not in the model
-  std::vector<ShapeMismatch> mismatched;  // same name, different shape: left as initialised
-  std::vector<std::string> excluded;
+  std::vector<std::string> loaded;
+  std::vector<std::string> missing;     // in the model, not in the weights
+  std::vector<std::string> unexpected;  // in the weights, not in the model
+  std::vector<ShapeMismatch> mismatched;
 
-  // True when every model tensor was loaded from a matching tensor.
-  bool complete() const { return missing.empty() && mismatched.empty() && excluded.empty(); }
-  // One line of counts, then the first `limit` names of each problem.
-  std::string to_string(size_t limit = 5) const;
+  bool complete() const { return missing.empty() && unexpected.empty() && mismatched.empty(); }
+  // "loaded 349/349 tensors; missing 2 (a, b); ..." naming at most `max_names` keys per list.
+  std::string to_string(size_t max_names = 5) const;
 };
 
-// Copies `weights` into `module`'s parameters and buffers by name (copy_ under NoGradGuard,
-// converting dtype, never aliasing).
+struct LoadOptions {
+  // Throw qyolo::Error (with the report) unless every key matches in name and shape.
+  TORCH_ARG(bool, strict) = false;
+};
+
+// Copies `weights` into the parameters and buffers of `module` by name, under NoGradGuard with
+// Tensor::copy_ (never aliasing; dtype and device converted to the model's).
 LoadReport load_state(torch::nn::Module& module,
                       const std::map<std::string, torch::Tensor>& weights,
                       const LoadOptions& options = {});
 
-// Reads a state dict pickled by torch.save: a dict of name -> tensor (tools/convert_weights.py;
-// non-tensor metadata entries are ignored), or a dict whose "state_dict" entry is one (the
-// fixtures). Throws qyolo::Error when the file is missing or not such a dict.
-std::map<std::string, torch::Tensor> read_state_dict(const std::filesystem::path& path);
-
-// All parameters and buffers of `module` by dotted name.
+// Parameters and buffers of `module` by name (views of the module's own tensors).
 std::map<std::string, torch::Tensor> named_state(const torch::nn::Module& module);
+
+// Reads a pickled dict written by torch.save: either {name: tensor, ...} (tools/convert_weights.py;
+// non-tensor entries are metadata and skipped) or a dict whose "state_dict" entry is such a dict
+// (the test fixtures). Throws qyolo::Error naming the file when it is neither.
+std::map<std::string, torch::Tensor> read_state_dict(const std::filesystem::path& path);
 
 }  // namespace qyolo::nn
