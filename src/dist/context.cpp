@@ -168,23 +168,21 @@ class Context::Impl {
     }
   }
 
-  void run(c10::intrusive_ptr<c10d::Work> work, int64_t sequence, const std::string& operation) {
-    wait(*work, sequence, operation);
-  }
-
   Collectives& collectives() { return *collectives_; }
 
   void shutdown() {
     if (!collectives_ || closed_) return;
     closed_ = true;
-    if (!failed_) {
-      try {
-        store_->set("qyolo/left/" + std::to_string(env_.rank), std::vector<uint8_t>{1});
-        if (env_.rank == 0) wait_for_peers_to_leave();
-      } catch (const std::exception& e) {
-        spdlog::warn("rank {}: leaving the run: {}", env_.rank, reason(e));
-      }
-    } else if (env_.rank == 0) {
+    // Destroyed while an exception unwinds: this rank is failing, its peers will ask why.
+    const bool failing = failed_ || std::uncaught_exceptions() > 0;
+    try {
+      const std::string how = failing ? "failed" : "finished";
+      store_->set(left_key(env_.rank), std::vector<uint8_t>(how.begin(), how.end()));
+      if (env_.rank == 0 && !failing) wait_for_peers_to_leave();
+    } catch (const std::exception& e) {
+      spdlog::warn("rank {}: leaving the run: {}", env_.rank, reason(e));
+    }
+    if (env_.rank == 0 && failing) {
       // Peers are diagnosing the same failure through the store this process hosts.
       std::this_thread::sleep_for(3 * options_.heartbeat_interval());
     }
@@ -200,6 +198,8 @@ class Context::Impl {
   std::string backend_ = "none";
 
  private:
+  static std::string left_key(int rank) { return "qyolo/left/" + std::to_string(rank); }
+
   c10::intrusive_ptr<c10d::Store> make_store(bool is_server) {
     c10d::TCPStoreOptions store_options;
     store_options.port = static_cast<uint16_t>(env_.master_port);
@@ -243,6 +243,13 @@ class Context::Impl {
       if (store_->check({verdict_key})) {
         const auto bytes = store_->get(verdict_key);
         return std::string(bytes.begin(), bytes.end());
+      }
+      for (int r = 0; r < env_.world_size; ++r) {
+        if (r == env_.rank || !store_->check({left_key(r)})) continue;
+        const auto bytes = store_->get(left_key(r));
+        const bool failed = std::string(bytes.begin(), bytes.end()) == "failed";
+        return "lost rank " + std::to_string(r) + ": it left the run (" +
+               (failed ? "it failed; its log says why)" : "it finished early)");
       }
       before = Heartbeat::read_all(*store_, env_.world_size);
       std::this_thread::sleep_for(2 * interval + milliseconds(200));
@@ -295,7 +302,7 @@ class Context::Impl {
       const auto beats = Heartbeat::read_all(*store_, env_.world_size);
       const auto now = std::chrono::steady_clock::now();
       for (int r = 1; r < env_.world_size; ++r) {
-        if (store_->check({"qyolo/left/" + std::to_string(r)})) continue;
+        if (store_->check({left_key(r)})) continue;
         if (beats[r].beats != last[r].beats) last_change[r] = now;
         if (now - last_change[r] < 4 * interval) everyone_left = false;
       }
@@ -393,7 +400,7 @@ void Context::all_reduce_sum(const std::vector<torch::Tensor>& tensors) {
     std::vector<at::Tensor> flat{single ? group.front()
                                         : torch::utils::flatten_dense_tensors(group)};
     const int64_t sequence = impl_->next_sequence();
-    impl_->run(impl_->collectives().all_reduce_sum(flat), sequence, "all_reduce");
+    impl_->wait(*impl_->collectives().all_reduce_sum(flat), sequence, "all_reduce");
     if (single) continue;
     const auto reduced = torch::utils::unflatten_dense_tensors(flat.front(), group);
     for (size_t i = 0; i < group.size(); ++i) group[i].copy_(reduced[i]);
@@ -431,7 +438,7 @@ void Context::broadcast(const std::vector<torch::Tensor>& tensors, int root) {
     std::vector<at::Tensor> flat{single ? group.front()
                                         : torch::utils::flatten_dense_tensors(group)};
     const int64_t sequence = impl_->next_sequence();
-    impl_->run(impl_->collectives().broadcast(flat, root), sequence, "broadcast");
+    impl_->wait(*impl_->collectives().broadcast(flat, root), sequence, "broadcast");
     if (single) continue;
     const auto received = torch::utils::unflatten_dense_tensors(flat.front(), group);
     for (size_t i = 0; i < group.size(); ++i) group[i].copy_(received[i]);
@@ -441,7 +448,7 @@ void Context::broadcast(const std::vector<torch::Tensor>& tensors, int root) {
 void Context::barrier() {
   if (!is_distributed()) return;
   const int64_t sequence = impl_->next_sequence();
-  impl_->run(impl_->collectives().barrier(), sequence, "barrier");
+  impl_->wait(*impl_->collectives().barrier(), sequence, "barrier");
 }
 
 void Context::shutdown() {

@@ -123,8 +123,8 @@ TEST(Context, RendezvousWithoutThePeerFailsAfterTheTimeout) {
   EXPECT_LT(ranks[0].seconds, 10.0);
 }
 
-// Rank `victim` leaves the run abruptly after a few steps (`how`: kill, freeze, stall); the other
-// rank keeps calling all-reduce and must fail with an error that names the victim.
+// Rank `victim` leaves the run abruptly after a few steps (`how`: kill, freeze, stall, throw); the
+// other rank keeps calling all-reduce and must fail with an error that names the victim.
 const test::RegisterWorker fault_worker("fault", [](const std::filesystem::path&) {
   auto context =
       Context::from_env(ContextOptions().timeout(seconds(4)).heartbeat_interval(milliseconds(200)));
@@ -136,6 +136,7 @@ const test::RegisterWorker fault_worker("fault", [](const std::filesystem::path&
       if (how == "freeze") ::raise(SIGSTOP);
       // Alive (heartbeat running) but stuck far longer than the timeout.
       if (how == "stall") std::this_thread::sleep_for(seconds(30));
+      if (how == "throw") throw Error("simulated failure while loading a batch");
     }
     auto t = torch::ones({1000});
     context.all_reduce_sum({t});
@@ -172,6 +173,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(FaultCase{"kill", 1, "lost rank 1: its heartbeat stopped"},
                       FaultCase{"freeze", 1, "lost rank 1: its heartbeat stopped"},
                       FaultCase{"stall", 1, "lost rank 1: it is alive but did not reach"},
+                      FaultCase{"throw", 1, "lost rank 1: it left the run (it failed"},
                       FaultCase{"kill", 0, "lost rank 0"}),
     [](const auto& info) { return info.param.how + "_rank" + std::to_string(info.param.victim); });
 
