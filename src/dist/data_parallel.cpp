@@ -1,5 +1,6 @@
 #include "qyolo/dist/data_parallel.h"
 
+#include <algorithm>
 #include <mutex>
 
 namespace qyolo::dist {
@@ -63,11 +64,13 @@ class DataParallel::Impl {
     while (next_launch_ < buckets_.size()) launch(buckets_[next_launch_++]);
     for (auto& bucket : buckets_) bucket.reduction.wait();
     for (auto& bucket : buckets_) {
-      const auto markers = bucket.flat.narrow(0, bucket.gradients, bucket.slots.size()).cpu();
+      const auto markers = bucket.flat.narrow(0, bucket.gradients, bucket.slots.size())
+                               .to(torch::kCPU, torch::kDouble);
+      const double* had_gradient = markers.data_ptr<double>();
       for (size_t s = 0; s < bucket.slots.size(); ++s) {
         Slot& slot = bucket.slots[s];
         slot.ready = false;
-        if (markers[s].item<double>() <= 0 || !slot.param.requires_grad()) continue;
+        if (had_gradient[s] <= 0 || !slot.param.requires_grad()) continue;
         const auto mean =
             bucket.flat.narrow(0, slot.offset, slot.param.numel()).view_as(slot.param);
         auto& grad = slot.param.mutable_grad();
