@@ -105,6 +105,27 @@ TEST(Context, TwoRanksRunEveryCollective) {
   EXPECT_TRUE(torch::equal(results[0][13], torch::zeros({2}))) << "rank 0's running_mean";
 }
 
+// The same run started the way srun starts tasks: no torchrun variables, only SLURM's.
+TEST(Context, SlurmVariablesFormARun) {
+  const auto dir = qyolo::test::temp_dir("slurm");
+  const auto ranks = test::run_ranks("collectives", 2, dir, seconds(60), false,
+                                     {{"RANK", ""},
+                                      {"WORLD_SIZE", ""},
+                                      {"LOCAL_RANK", ""},
+                                      {"MASTER_ADDR", ""},
+                                      {"SLURM_PROCID", "{rank}"},
+                                      {"SLURM_LOCALID", "{rank}"},
+                                      {"SLURM_NTASKS", "2"},
+                                      {"SLURM_JOB_NODELIST", "localhost,node[2-3]"}});
+  for (const auto& rank : ranks) {
+    ASSERT_EQ(rank.exit_code, 0) << rank.output;
+    EXPECT_NE(rank.output.find("joined the run at localhost:"), std::string::npos) << rank.output;
+  }
+  std::vector<torch::Tensor> result;
+  torch::load(result, (dir / "rank1.pt").string());
+  EXPECT_TRUE(torch::equal(result[0], torch::full({3}, 3.0f)));
+}
+
 // Rank 1 never joins: rank 0 must give up after the timeout and say where it waited.
 const test::RegisterWorker absent_peer_worker("absent_peer", [](const std::filesystem::path&) {
   if (std::string(std::getenv("RANK")) == "1") return 0;

@@ -92,6 +92,8 @@ struct RankOutcome {
 
 // Starts `world_size` ranks of `worker` and waits for all of them (at most `limit`). With
 // `rank0_decides`, the other ranks are killed as soon as rank 0 has exited (for frozen peers).
+// `extra_env` adds variables ("{rank}" in a value becomes the rank) or, with an empty value,
+// removes one of the torchrun variables.
 inline std::vector<RankOutcome> run_ranks(
     const std::string& worker, int world_size, const std::filesystem::path& out_dir,
     std::chrono::seconds limit, bool rank0_decides = false,
@@ -110,13 +112,21 @@ inline std::vector<RankOutcome> run_ranks(
                                             {"MASTER_PORT", std::to_string(port)},
                                             {"QYOLO_DIST_WORKER", worker},
                                             {"QYOLO_DIST_OUT", out_dir.string()}};
-    for (const auto& [key, value] : extra_env) vars[key] = value;
+    for (const auto& [key, value] : extra_env) {
+      std::string text = value;
+      if (const auto at = text.find("{rank}"); at != std::string::npos) {
+        text.replace(at, 6, std::to_string(rank));
+      }
+      vars[key] = text;
+    }
     std::vector<std::string> strings;
     for (char** e = environ; *e != nullptr; ++e) {
       const std::string entry(*e);
       if (vars.count(entry.substr(0, entry.find('='))) == 0) strings.push_back(entry);
     }
-    for (const auto& [key, value] : vars) strings.push_back(key + "=" + value);
+    for (const auto& [key, value] : vars) {
+      if (!value.empty()) strings.push_back(key + "=" + value);
+    }
     std::vector<char*> envp;
     for (auto& s : strings) envp.push_back(s.data());
     envp.push_back(nullptr);
