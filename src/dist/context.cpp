@@ -133,7 +133,13 @@ class Context::Impl {
                                                         gloo_options));
       } else {
 #ifdef USE_C10D_NCCL
-        c10::cuda::set_device(static_cast<c10::DeviceIndex>(env_.local_rank));
+        if (!device_.is_cuda()) {
+          throw UsageError(
+              "distributed backend \"nccl\" needs a CUDA device, but CUDA is not "
+              "available on rank " +
+              std::to_string(env_.rank) + "; use gloo");
+        }
+        c10::cuda::set_device(device_.index());
         auto nccl_options = c10d::ProcessGroupNCCL::Options::create();
         nccl_options->timeout = options_.timeout();
         collectives_ = std::make_unique<GroupCollectives<c10d::ProcessGroupNCCL>>(
