@@ -229,7 +229,7 @@ Activation ModelBuilder::act_arg(size_t i) const {
 
 std::vector<std::vector<double>> ModelBuilder::anchors_arg(size_t i, size_t levels) const {
   auto node = arg(i);
-  if (scalar_text(node) == "anchors") node = anchors_;
+  if (scalar_text(node) == "anchors") node.reset(anchors_);
   std::vector<std::vector<double>> anchors;
   if (node.IsScalar()) {
     // An anchor count: placeholder anchors 0..2n-1 per level (autoanchor replaces them).
@@ -312,7 +312,7 @@ std::vector<int> ModelBuilder::parse_from(const YAML::Node& node) const {
 
 void ModelBuilder::build() {
   try {
-    root_ = YAML::Load(source_.text);
+    root_.reset(YAML::Load(source_.text));
   } catch (const YAML::ParserException& e) {
     throw UsageError(SourceLocation{source_.origin, e.mark.line + 1, e.mark.column + 1},
                      "the model yaml is not valid YAML: " + e.msg);
@@ -332,8 +332,8 @@ void ModelBuilder::build() {
                               "depth_multiple");
   width_gain_ = scalar_double(root_key("width_multiple", "width_multiple scales channels."),
                               "width_multiple");
-  anchors_ =
-      root_key("anchors", "anchors is a list of [w,h, ...] pixel lists per level or a count.");
+  anchors_.reset(
+      root_key("anchors", "anchors is a list of [w,h, ...] pixel lists per level or a count."));
   int64_t na = 0;
   if (anchors_.IsSequence() && anchors_.size() > 0 && anchors_[0].IsSequence()) {
     na = static_cast<int64_t>(anchors_[0].size()) / 2;
@@ -390,7 +390,7 @@ void ModelBuilder::add_layer(const YAML::Node& row) {
     fail(row[2], "layer " + std::to_string(index_) + ": unknown module '" + module_ + "'. " +
                      allowed_modules());
   }
-  args_ = row[3];
+  args_.reset(row[3]);  // rebind; Node assignment would overwrite the previous row's args
   if (!args_.IsSequence()) fail_arg(row[3], "args must be a list");
   if (args_.size() < spec->second.min_args || args_.size() > spec->second.max_args) {
     fail_arg(row[3], "got " + std::to_string(args_.size()) + " args, expected " +
@@ -463,8 +463,9 @@ void ModelBuilder::add_layer(const YAML::Node& row) {
     }
     // ultralytics Conv has a dilation before act; yolov7's Conv (and Focus, RepConv) has act there.
     size_t act_index = 5;
-    if (module_ == "Conv" && has(5) && !parse_activation(scalar_text(arg(5))) &&
-        scalar_text(arg(5)) != "True" && scalar_text(arg(5)) != "False") {
+    const auto fifth = scalar_text(arg(5));
+    if (module_ == "Conv" && has(5) && !fifth.empty() &&
+        fifth.find_first_not_of("0123456789") == std::string::npos) {
       options.dilation(int_arg(5, "d", 1));
       act_index = 6;
     } else if (args_.size() > 6) {
