@@ -116,4 +116,17 @@ int64_t ModelImpl::module_count() const {
   return static_cast<int64_t>(distinct.size());
 }
 
+Model copy_model(const ModelImpl& model) {
+  Model copy(YamlSource{model.yaml_text(), "model copy"});
+  const auto parameters = model.parameters();
+  if (!parameters.empty()) copy->to(parameters.front().device());
+  copy->load_weights(model.state(), LoadOptions().strict(true));
+  auto source = model.named_parameters();
+  for (auto& item : copy->named_parameters()) {
+    item.value().set_requires_grad(source[item.key()].requires_grad());
+  }
+  copy->train(model.is_training());
+  return copy;
+}
+
 }  // namespace qyolo::nn

@@ -108,4 +108,10 @@ class ModelImpl : public torch::nn::Module {
 
 TORCH_MODULE(Model);
 
+// An independent model with the same architecture (rebuilt from yaml_text()), on the same
+// device, with copies of all parameters and buffers; requires_grad flags and train/eval mode
+// are copied too. ConvHooks are not: re-apply quantization to the copy. (ModelImpl is not
+// Cloneable because its layers are built from the yaml, not from fixed members.)
+Model copy_model(const ModelImpl& model);
+
 }  // namespace qyolo::nn
