@@ -121,10 +121,10 @@ class Context::Impl {
     backend_ = resolve_backend(options_.backend());
     const std::string where = env_.master_addr + ":" + std::to_string(env_.master_port);
     try {
-      store_ = make_store(env_.rank == 0);
+      store_ = make_store(env_.rank == 0 && !env_.launcher_hosts_store);
       heartbeat_ = std::make_unique<Heartbeat>(make_store(false), env_.rank,
                                                options_.heartbeat_interval(), started_);
-      auto prefixed = c10::make_intrusive<c10d::PrefixStore>("qyolo/pg", store_);
+      auto prefixed = c10::make_intrusive<c10d::PrefixStore>("pg", store_);
       if (backend_ == "gloo") {
         auto gloo_options = c10d::ProcessGroupGloo::Options::create(options_.timeout());
         gloo_options->devices.push_back(gloo_device(env_.master_addr));
@@ -204,7 +204,7 @@ class Context::Impl {
   std::string backend_ = "none";
 
  private:
-  static std::string left_key(int rank) { return "qyolo/left/" + std::to_string(rank); }
+  static std::string left_key(int rank) { return "left/" + std::to_string(rank); }
 
   c10::intrusive_ptr<c10d::Store> make_store(bool is_server) {
     c10d::TCPStoreOptions store_options;
@@ -213,7 +213,9 @@ class Context::Impl {
     store_options.numWorkers = env_.world_size;
     store_options.waitWorkers = false;
     store_options.timeout = options_.timeout();
-    return c10::make_intrusive<c10d::TCPStore>(env_.master_addr, store_options);
+    auto store = c10::make_intrusive<c10d::TCPStore>(env_.master_addr, store_options);
+    return c10::make_intrusive<c10d::PrefixStore>(
+        "qyolo/attempt_" + std::to_string(env_.restart_count), store);
   }
 
   // Who is missing at the rendezvous: every rank publishes its first heartbeat on arrival.
@@ -237,11 +239,15 @@ class Context::Impl {
   // Which peer made collective `sequence` fail: one whose heartbeat stopped (dead or frozen
   // process), or one that is alive but has not started this collective (stuck elsewhere).
   std::string blame(int64_t sequence) {
-    const std::string verdict_key = "qyolo/lost";
+    const std::string verdict_key = "lost";
     const auto interval = options_.heartbeat_interval();
-    const std::string store_gone = "lost rank 0: the rendezvous store it hosts at " +
-                                   env_.master_addr + ":" + std::to_string(env_.master_port) +
-                                   " no longer answers, so rank 0 died or is frozen";
+    const std::string store_address = env_.master_addr + ":" + std::to_string(env_.master_port);
+    const std::string store_gone =
+        env_.launcher_hosts_store
+            ? "lost the rendezvous store torchrun serves at " + store_address +
+                  ": the first node or its launcher is gone"
+            : "lost rank 0: the rendezvous store it hosts at " + store_address +
+                  " no longer answers, so rank 0 died or is frozen";
     std::vector<PeerBeat> before, after;
     try {
       store_->setTimeout(

@@ -43,7 +43,7 @@ void Heartbeat::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::string Heartbeat::key(int rank) { return "qyolo/heartbeat/" + std::to_string(rank); }
+std::string Heartbeat::key(int rank) { return "heartbeat/" + std::to_string(rank); }
 
 void Heartbeat::publish() {
   ++beats_;

@@ -48,6 +48,10 @@ LaunchEnv from_torchrun(const EnvLookup& lookup) {
   check_ranks(env, "RANK", "WORLD_SIZE");
   const auto local = lookup("LOCAL_RANK");
   env.local_rank = local ? parse_int("LOCAL_RANK", *local, 0, 1 << 20) : env.rank;
+  env.launcher_hosts_store = lookup("TORCHELASTIC_USE_AGENT_STORE").value_or("") == "True";
+  if (const auto restarts = lookup("TORCHELASTIC_RESTART_COUNT")) {
+    env.restart_count = parse_int("TORCHELASTIC_RESTART_COUNT", *restarts, 0, 1 << 20);
+  }
   if (env.world_size > 1) {
     env.master_addr = require(lookup, "MASTER_ADDR", why + " with WORLD_SIZE > 1");
     env.master_port = parse_int(

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <vector>
 
 #include "qyolo/core/error.h"
@@ -124,6 +125,24 @@ TEST(Context, SlurmVariablesFormARun) {
   std::vector<torch::Tensor> result;
   torch::load(result, (dir / "rank1.pt").string());
   EXPECT_TRUE(torch::equal(result[0], torch::full({3}, 3.0f)));
+}
+
+// torchrun >= 2.4 serves the store itself (TORCHELASTIC_USE_AGENT_STORE): rank 0 must connect
+// to it rather than host one, under a prefix of the restart attempt.
+TEST(Context, UsesTheStoreTheLauncherServes) {
+  const auto dir = qyolo::test::temp_dir("agent_store");
+  const int port = test::free_port();
+  c10d::TCPStoreOptions options;
+  options.port = static_cast<uint16_t>(port);
+  options.isServer = true;
+  options.waitWorkers = false;
+  c10d::TCPStore launcher_store("127.0.0.1", options);
+  const auto ranks = test::run_ranks("collectives", 2, dir, seconds(60), false,
+                                     {{"MASTER_PORT", std::to_string(port)},
+                                      {"TORCHELASTIC_USE_AGENT_STORE", "True"},
+                                      {"TORCHELASTIC_RESTART_COUNT", "3"}});
+  for (const auto& rank : ranks) ASSERT_EQ(rank.exit_code, 0) << rank.output;
+  EXPECT_TRUE(launcher_store.check({"qyolo/attempt_3/heartbeat/0", "qyolo/attempt_3/left/1"}));
 }
 
 // Rank 1 never joins: rank 0 must give up after the timeout and say where it waited.

@@ -75,6 +75,17 @@ TEST(LaunchEnv, ReadsTorchrunVariables) {
   EXPECT_EQ(env.local_rank, 1);
   EXPECT_EQ(env.master_addr, "10.0.0.2");
   EXPECT_EQ(env.master_port, 29400);
+  EXPECT_FALSE(env.launcher_hosts_store);
+  EXPECT_EQ(env.restart_count, 0);
+
+  const auto elastic = read({{"RANK", "0"},
+                             {"WORLD_SIZE", "2"},
+                             {"MASTER_ADDR", "h"},
+                             {"MASTER_PORT", "29400"},
+                             {"TORCHELASTIC_USE_AGENT_STORE", "True"},
+                             {"TORCHELASTIC_RESTART_COUNT", "2"}});
+  EXPECT_TRUE(elastic.launcher_hosts_store);
+  EXPECT_EQ(elastic.restart_count, 2);
 }
 
 TEST(LaunchEnv, ReadsSlurmVariablesAndFirstNodeOfTheJob) {
