@@ -104,10 +104,6 @@ std::string reason(const std::exception& e) {
   return e.what();
 }
 
-std::string describe(int64_t sequence, const std::string& operation) {
-  return operation + " #" + std::to_string(sequence);
-}
-
 }  // namespace
 
 class Context::Impl {
@@ -169,8 +165,9 @@ class Context::Impl {
       work.wait();
     } catch (const std::exception& e) {
       failed_ = true;
-      throw Error("distributed " + describe(sequence, operation) + " failed on rank " +
-                  std::to_string(env_.rank) + ": " + blame(sequence) + " [" + reason(e) + "]");
+      throw Error("distributed " + operation + " #" + std::to_string(sequence) +
+                  " failed on rank " + std::to_string(env_.rank) + ": " + blame(sequence) + " [" +
+                  reason(e) + "]");
     }
   }
 
