@@ -3,6 +3,7 @@
 
 #include "qyolo/core/error.h"
 #include "qyolo/nn/model.h"
+#include "support/test_support.h"
 
 namespace qyolo::nn {
 namespace {
@@ -106,6 +107,29 @@ TEST(ModelYaml, MissingKeysAndBrokenStructure) {
 
 TEST(ModelYaml, UnreadableFileIsAnError) {
   EXPECT_THROW(Model(std::filesystem::path("/nonexistent/model.yaml")), Error);
+}
+
+}  // namespace
+}  // namespace qyolo::nn
+
+namespace qyolo::nn {
+namespace {
+
+// yaml_text() is what checkpoints store: it must rebuild every shipped architecture.
+TEST(ModelYaml, StoredTextRebuildsShippedModels) {
+  for (const char* name : {"yolov5n-seg", "yolov7-tiny"}) {
+    SCOPED_TRACE(name);
+    Model model(test::source_dir() / "configs" / "models" / (std::string(name) + ".yaml"), 3);
+    Model rebuilt(YamlSource{model->yaml_text(), "checkpoint"});
+    EXPECT_EQ(rebuilt->nc(), 3);
+    EXPECT_EQ(rebuilt->head_kind(), model->head_kind());
+    EXPECT_EQ(rebuilt->module_count(), model->module_count());
+    ASSERT_EQ(rebuilt->layers().size(), model->layers().size());
+    for (size_t i = 0; i < model->layers().size(); ++i) {
+      EXPECT_EQ(rebuilt->layers()[i].args, model->layers()[i].args);
+      EXPECT_EQ(rebuilt->layers()[i].params, model->layers()[i].params);
+    }
+  }
 }
 
 }  // namespace
