@@ -10,6 +10,12 @@
 # and the script exits with the failed rank's exit code (128 + signal when it was killed).
 set -uo pipefail
 
+# `wait -n -p` (which rank finished) needs bash 5.1.
+if ((BASH_VERSINFO[0] < 5 || (BASH_VERSINFO[0] == 5 && BASH_VERSINFO[1] < 1))); then
+  echo "$0: needs bash >= 5.1 (this is $BASH_VERSION)" >&2
+  exit 2
+fi
+
 usage() {
   echo "usage: $0 N <qyolo arguments...>   (N = number of processes, >= 1)" >&2
   exit 2
