@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "qyolo/quant/policy.h"
 #include "support/test_support.h"
 
 namespace qyolo::quant {
@@ -55,6 +56,37 @@ TEST(Compression, Yolov5sMixedPrecisionExample) {
   EXPECT_NEAR(report.average_weight_bits, example["avg_bits_per_weight"].get<double>(), 1e-12);
   EXPECT_NEAR(report.mac_weighted_weight_bits, example["mac_weighted_avg_bits"].get<double>(),
               1e-12);
+}
+
+TEST(Compression, QuantizedYolov5sMatchesTheMixedPrecisionExample) {
+  // The example's precision as a policy: binary backbone, 4-bit head, 8-bit first/Detect convs.
+  config::QuantConfig c;
+  c.enabled = true;
+  c.groups.push_back({"backbone", "0-9", 1, 1, "binary", "binary"});
+  c.groups.push_back({"head", "10-23", 4, 4, "lsq", "lsq"});
+  nn::Model model(qyolo::test::source_dir() / "configs" / "models" / "yolov5s.yaml");
+  quant::apply(*model, Policy(c));
+  // 320 px keeps the test fast; every conv's MACs are exactly a quarter of those at 640.
+  const auto report = compression_report(*model, 320);
+
+  std::ifstream file(qyolo::test::fixtures_dir() / "params.json");
+  const auto params = nlohmann::json::parse(file);
+  const auto& rows = params["yolov5s_mixed_precision_example"]["per_conv"];
+  ASSERT_EQ(report.convs.size(), rows.size());
+  double weight_bits = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& conv = report.convs[i];
+    EXPECT_EQ(conv.path, rows[i]["name"].get<std::string>());
+    EXPECT_EQ(conv.weight_bits, rows[i]["bits"].get<int>()) << conv.path;
+    EXPECT_EQ(conv.act_bits, rows[i]["bits"].get<int>()) << conv.path;
+    EXPECT_EQ(conv.weight_params, rows[i]["weight_numel"].get<int64_t>()) << conv.path;
+    EXPECT_EQ(4 * conv.macs, rows[i]["macs"].get<int64_t>()) << conv.path;
+    weight_bits += static_cast<double>(conv.weight_params) * conv.weight_bits;
+  }
+  EXPECT_EQ(static_cast<int64_t>(weight_bits),
+            params["yolov5s_mixed_precision_example"]["conv_weight_bits_total"].get<int64_t>());
+  // Everything else (conv biases, BN) at 32 bits: 7,235,389 params minus the conv weights.
+  EXPECT_EQ(report.other_params, 7235389 - 7215616);
 }
 
 }  // namespace

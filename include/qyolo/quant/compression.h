@@ -49,8 +49,8 @@ struct CompressionReport {
 
 CompressionReport compression_report(std::vector<ConvCost> convs, int64_t other_params, int imgsz);
 
-// The report of `model` as quantized now (its ConvQuantizers), with MACs measured by one
-// forward pass of a 1×C×imgsz×imgsz input.
+// The report of `model` as quantized now (its ConvQuantizers), with MACs from nn::summarize at
+// imgsz (convs in execution order).
 CompressionReport compression_report(nn::ModelImpl& model, int imgsz);
 
 }  // namespace qyolo::quant

@@ -1,0 +1,40 @@
+#include "qyolo/quant/model_factory.h"
+
+#include <nlohmann/json.hpp>
+
+#include "qyolo/core/error.h"
+#include "qyolo/quant/policy.h"
+
+namespace qyolo::quant {
+
+int final_stage(const config::QuantConfig& q) { return static_cast<int>(q.stages.size()) - 1; }
+
+nn::Model build_model(const config::ExperimentConfig& cfg, int64_t nc, int stage) {
+  if (cfg.model.empty()) {
+    throw UsageError(SourceLocation{cfg.source.string()},
+                     "no model: set 'model' to a model yaml (e.g. models/yolov5n.yaml)");
+  }
+  nn::Model model(config::resolve_path(cfg.model, cfg.source.parent_path()), nc);
+  if (cfg.quant.enabled) apply(*model, Policy(cfg.quant), stage);
+  return model;
+}
+
+RestoredModel restore_model(const Checkpoint& ckpt, const std::string& origin, bool use_ema) {
+  RestoredModel r;
+  r.config = ckpt.config_yaml.empty()
+                 ? config::default_experiment()
+                 : config::parse_experiment(ckpt.config_yaml, origin + " (config)");
+  r.stage = final_stage(r.config.quant);
+  if (!ckpt.meta_json.empty()) {
+    const auto meta = nlohmann::json::parse(ckpt.meta_json, nullptr, false);
+    if (meta.is_object() && meta.contains("stage")) r.stage = meta["stage"].get<int>();
+  }
+  if (ckpt.model_yaml.empty()) throw Error(origin + " holds no model description");
+  r.model = nn::Model(nn::YamlSource{ckpt.model_yaml, origin + " (model yaml)"});
+  if (r.config.quant.enabled) apply(*r.model, Policy(r.config.quant), r.stage);
+  const auto& weights = use_ema && !ckpt.ema.empty() ? ckpt.ema : ckpt.model;
+  r.report = r.model->load_weights(weights, nn::LoadOptions().strict(true));
+  return r;
+}
+
+}  // namespace qyolo::quant
