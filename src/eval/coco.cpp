@@ -145,10 +145,11 @@ CocoDataset CocoDataset::from_json(nlohmann::json document, const std::string& o
 }
 
 CocoDataset CocoDataset::load_results(const std::filesystem::path& results_json) const {
-  return load_results(read_json(results_json), results_json.string());
+  return results_from_json(read_json(results_json), results_json.string());
 }
 
-CocoDataset CocoDataset::load_results(nlohmann::json results, const std::string& origin) const {
+CocoDataset CocoDataset::results_from_json(nlohmann::json results,
+                                           const std::string& origin) const {
   if (!results.is_array()) {
     bad(origin, "top level", "results must be a list of detections");
   }

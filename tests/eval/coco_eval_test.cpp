@@ -90,7 +90,7 @@ TEST(CocoEval, SegmHandComputed) {
        {"segmentation", compressed(block(60, 65, 70, 75))}},
       {{"image_id", 7}, {"category_id", 3}, {"score", 0.7}, {"segmentation", compressed(square)}}};
   const auto gt_ds = CocoDataset::from_json(gt);
-  const auto dt_ds = gt_ds.load_results(dets);
+  const auto dt_ds = gt_ds.results_from_json(dets);
   ASSERT_EQ(dt_ds.annotations().size(), 3u);
   EXPECT_EQ(dt_ds.annotations()[2].area, 400);  // from the mask
   EXPECT_EQ(dt_ds.annotations()[1].bbox, (std::array<double, 4>{60, 65, 10, 10}));
@@ -118,7 +118,7 @@ TEST(CocoEval, ResultsMustReferToKnownImages) {
   const auto ds = CocoDataset::from_json(gt);
   json dets = {{{"image_id", 5}, {"category_id", 1}, {"bbox", {0, 0, 1, 1}}, {"score", 0.5}}};
   try {
-    ds.load_results(dets, "dets.json");
+    ds.results_from_json(dets, "dets.json");
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("image 5"), std::string::npos) << e.what();

@@ -48,7 +48,8 @@ class CocoDataset {
   // iscrowd 0; with a bbox (first result decides) area = w*h and a missing segmentation becomes
   // the box polygon, otherwise area and bbox come from the RLE. Images must exist here.
   CocoDataset load_results(const std::filesystem::path& results_json) const;
-  CocoDataset load_results(nlohmann::json results, const std::string& origin = "results") const;
+  CocoDataset results_from_json(nlohmann::json results,
+                                const std::string& origin = "results") const;
 
   const std::vector<CocoImage>& images() const { return images_; }
   const std::vector<CocoCategory>& categories() const { return categories_; }
