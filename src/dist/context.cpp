@@ -41,6 +41,8 @@ class Collectives {
   virtual ~Collectives() = default;
   virtual c10::intrusive_ptr<c10d::Work> all_reduce_sum(std::vector<at::Tensor>& tensors) = 0;
   virtual c10::intrusive_ptr<c10d::Work> broadcast(std::vector<at::Tensor>& tensors, int root) = 0;
+  virtual c10::intrusive_ptr<c10d::Work> all_gather(std::vector<std::vector<at::Tensor>>& outputs,
+                                                    std::vector<at::Tensor>& inputs) = 0;
   virtual c10::intrusive_ptr<c10d::Work> barrier() = 0;
 };
 
@@ -55,6 +57,10 @@ class GroupCollectives final : public Collectives {
     c10d::BroadcastOptions options;
     options.rootRank = root;
     return group_->broadcast(tensors, options);
+  }
+  c10::intrusive_ptr<c10d::Work> all_gather(std::vector<std::vector<at::Tensor>>& outputs,
+                                            std::vector<at::Tensor>& inputs) override {
+    return group_->allgather(outputs, inputs, c10d::AllgatherOptions());
   }
   c10::intrusive_ptr<c10d::Work> barrier() override {
     return group_->barrier(c10d::BarrierOptions());
@@ -452,6 +458,36 @@ void Context::broadcast(const std::vector<torch::Tensor>& tensors, int root) {
     const auto received = torch::utils::unflatten_dense_tensors(flat.front(), group);
     for (size_t i = 0; i < group.size(); ++i) group[i].copy_(received[i]);
   }
+}
+
+std::vector<torch::Tensor> Context::all_gather(const torch::Tensor& local) {
+  TORCH_CHECK(local.dim() >= 1, "all_gather needs a tensor with a first (row) dimension");
+  if (!is_distributed()) return {local.detach().clone()};
+  torch::NoGradGuard no_grad;
+  // Ranks may hold different numbers of rows: exchange the counts, pad to the largest, trim.
+  std::vector<at::Tensor> count{
+      torch::tensor({local.size(0)}, torch::TensorOptions(torch::kLong).device(local.device()))};
+  std::vector<std::vector<at::Tensor>> counts(1);
+  for (int r = 0; r < world_size(); ++r) counts[0].push_back(torch::empty_like(count[0]));
+  const int64_t count_sequence = impl_->next_sequence();
+  impl_->wait(*impl_->collectives().all_gather(counts, count), count_sequence, "all_gather");
+
+  int64_t rows = 0;
+  for (const auto& c : counts[0]) rows = std::max(rows, c.item<int64_t>());
+  auto shape = local.sizes().vec();
+  shape[0] = rows;
+  std::vector<at::Tensor> padded{torch::zeros(shape, local.options())};
+  padded[0].narrow(0, 0, local.size(0)).copy_(local);
+  std::vector<std::vector<at::Tensor>> gathered(1);
+  for (int r = 0; r < world_size(); ++r) gathered[0].push_back(torch::empty_like(padded[0]));
+  const int64_t sequence = impl_->next_sequence();
+  impl_->wait(*impl_->collectives().all_gather(gathered, padded), sequence, "all_gather");
+
+  std::vector<torch::Tensor> result;
+  for (int r = 0; r < world_size(); ++r) {
+    result.push_back(gathered[0][r].narrow(0, 0, counts[0][r].item<int64_t>()));
+  }
+  return result;
 }
 
 void Context::barrier() {

@@ -34,6 +34,9 @@ TEST(Context, SingleProcessCollectivesAreTheIdentity) {
   EXPECT_TRUE(torch::equal(t, torch::arange(4.0)));
   EXPECT_DOUBLE_EQ(context.all_reduce_mean(2.5), 2.5);
   context.all_reduce_sum_async(t).wait();
+  const auto gathered = context.all_gather(t);
+  ASSERT_EQ(gathered.size(), 1u);
+  EXPECT_TRUE(torch::equal(gathered[0], t));
 }
 
 TEST(Context, UnknownBackendIsAUsageError) {
@@ -61,6 +64,9 @@ const test::RegisterWorker collectives_worker("collectives", [](const std::files
   auto n = context.is_main() ? torch::tensor({42}, torch::kLong) : torch::zeros({1}, torch::kLong);
   context.broadcast({x, n});
 
+  // Rank r contributes r + 2 rows of value r, so rows differ between ranks.
+  const auto gathered = context.all_gather(torch::full({context.rank() + 2, 3}, r, torch::kDouble));
+
   const double mean = context.all_reduce_mean(r);
   const auto int_mean = context.all_reduce_mean(torch::tensor({context.rank() * 3}));
   context.barrier();
@@ -74,7 +80,8 @@ const test::RegisterWorker collectives_worker("collectives", [](const std::files
   module->buffers()[0].fill_(r);  // running_mean differs per rank before the broadcast
   broadcast_module(*module, context);
 
-  std::vector<torch::Tensor> results{a, b, c, strided, x, n, torch::tensor({mean}), int_mean, flat};
+  std::vector<torch::Tensor> results{
+      a, b, c, strided, x, n, torch::tensor({mean}), int_mean, flat, gathered[0], gathered[1]};
   for (const auto& p : module->parameters()) results.push_back(p.detach());
   for (const auto& buf : module->buffers()) results.push_back(buf);
   torch::save(results, (out / ("rank" + std::to_string(context.rank()) + ".pt")).string());
@@ -100,10 +107,14 @@ TEST(Context, TwoRanksRunEveryCollective) {
     EXPECT_DOUBLE_EQ(result[7].item<double>(), 1.5);
     EXPECT_TRUE(torch::equal(result[8], torch::full({100000}, 3.0f)));
   }
-  for (size_t i = 9; i < results[0].size(); ++i) {
+  for (const auto& result : results) {
+    EXPECT_TRUE(torch::equal(result[9], torch::zeros({2, 3}, torch::kDouble)));
+    EXPECT_TRUE(torch::equal(result[10], torch::ones({3, 3}, torch::kDouble)));
+  }
+  for (size_t i = 11; i < results[0].size(); ++i) {
     EXPECT_TRUE(torch::equal(results[0][i], results[1][i])) << "module tensor " << i;
   }
-  EXPECT_TRUE(torch::equal(results[0][13], torch::zeros({2}))) << "rank 0's running_mean";
+  EXPECT_TRUE(torch::equal(results[0][15], torch::zeros({2}))) << "rank 0's running_mean";
 }
 
 // The same run started the way srun starts tasks: no torchrun variables, only SLURM's.

@@ -79,6 +79,9 @@ class Context {
   // Overwrites `tensors` on every rank with root's values (e.g. quantizer steps that rank 0
   // initialised from data).
   void broadcast(const std::vector<torch::Tensor>& tensors, int root = 0);
+  // Every rank's `local` in rank order (e.g. detections of a sharded validation set). The
+  // first dimension may differ between ranks; the other dimensions and the dtype may not.
+  std::vector<torch::Tensor> all_gather(const torch::Tensor& local);
   // Returns when every rank reached it.
   void barrier();
 
