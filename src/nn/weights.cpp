@@ -94,6 +94,10 @@ LoadReport load_state(torch::nn::Module& module,
 }
 
 std::map<std::string, torch::Tensor> read_state_dict(const std::filesystem::path& path) {
+  return read_weights_file(path).tensors;
+}
+
+WeightsFile read_weights_file(const std::filesystem::path& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) throw Error(SourceLocation{path.string()}, "cannot open the weights file");
   std::vector<char> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
@@ -115,15 +119,26 @@ std::map<std::string, torch::Tensor> read_state_dict(const std::filesystem::path
   if (dict.contains("state_dict") && dict.at("state_dict").isGenericDict()) {
     dict = dict.at("state_dict").toGenericDict();
   }
-  std::map<std::string, torch::Tensor> state;
+  WeightsFile weights;
   for (const auto& entry : dict) {
-    // Non-tensor entries are metadata (nc, source checkpoint, ...).
-    if (entry.key().isString() && entry.value().isTensor()) {
-      state[entry.key().toStringRef()] = entry.value().toTensor();
+    if (!entry.key().isString()) continue;
+    const auto& key = entry.key().toStringRef();
+    const auto& value = entry.value();
+    if (value.isTensor()) {
+      weights.tensors[key] = value.toTensor();
+    } else if (key == "nc" && value.isInt()) {
+      weights.nc = value.toInt();
+    } else if (key == "yaml" && value.isString()) {
+      weights.yaml = value.toStringRef();
+    } else if (key == "names" && value.isString()) {
+      std::istringstream lines(value.toStringRef());
+      for (std::string name; std::getline(lines, name);) weights.names.push_back(name);
     }
   }
-  if (state.empty()) throw Error(SourceLocation{path.string()}, "no named tensors; " + expected);
-  return state;
+  if (weights.tensors.empty()) {
+    throw Error(SourceLocation{path.string()}, "no named tensors; " + expected);
+  }
+  return weights;
 }
 
 }  // namespace qyolo::nn

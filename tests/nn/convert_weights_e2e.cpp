@@ -54,11 +54,11 @@ TEST(ConvertWeights, Yolov5CheckpointLoadsAndMatchesTheReference) {
       (dir / "last.pt").string() + " -o " + (dir / "last.qyolo.pt").string() + " --repo " + repo);
   ASSERT_EQ(run.exit_code, 0) << run.output;
 
-  const auto file = test::load_pickle(dir / "last.qyolo.pt").toGenericDict();
-  EXPECT_EQ(file.at("nc").toInt(), 3);
-  EXPECT_EQ(file.at("names").toStringRef(), "cat\ndog\nbird");
+  const auto file = read_weights_file(dir / "last.qyolo.pt");
+  EXPECT_EQ(file.nc, 3);
+  EXPECT_EQ(file.names, (std::vector<std::string>{"cat", "dog", "bird"}));
   // The checkpoint's own yaml rebuilds the architecture.
-  Model model(YamlSource{file.at("yaml").toStringRef(), "checkpoint yaml"});
+  Model model(YamlSource{file.yaml, "checkpoint yaml"});
   EXPECT_EQ(model->nc(), 3);
   const auto report = model->load_weights(dir / "last.qyolo.pt", LoadOptions().strict(true));
   EXPECT_EQ(report.loaded.size(), 349u);

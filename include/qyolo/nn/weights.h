@@ -43,6 +43,17 @@ LoadReport load_state(torch::nn::Module& module,
 // Parameters and buffers of `module` by name (views of the module's own tensors).
 std::map<std::string, torch::Tensor> named_state(const torch::nn::Module& module);
 
+// A converted checkpoint (tools/convert_weights.py): the tensors and the plain metadata.
+struct WeightsFile {
+  std::map<std::string, torch::Tensor> tensors;
+  int64_t nc = 0;                  // 0 when the file does not say
+  std::vector<std::string> names;  // class names, empty when unknown
+  std::string yaml;                // the model yaml of the source model, empty when unknown
+};
+
+// Like read_state_dict, plus the metadata entries "nc", "names" (newline-separated) and "yaml".
+WeightsFile read_weights_file(const std::filesystem::path& path);
+
 // Reads a pickled dict written by torch.save: either {name: tensor, ...} (tools/convert_weights.py;
 // non-tensor entries are metadata and skipped) or a dict whose "state_dict" entry is such a dict
 // (the test fixtures). Throws qyolo::Error naming the file when it is neither.
