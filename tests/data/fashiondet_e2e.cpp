@@ -1,0 +1,27 @@
+// FashionDet with default options: must finish in under a minute on 2 cores.
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "qyolo/data/fashiondet.h"
+#include "support/test_support.h"
+
+namespace qyolo::data {
+namespace {
+
+TEST(FashionDetE2E, DefaultsFinishInUnderAMinute) {
+  FashionDetOptions options;
+  options.out = test::temp_dir("fashiondet_defaults");
+  const auto start = std::chrono::steady_clock::now();
+  const FashionDetSummary summary = generate_fashiondet(options);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  spdlog::info("FashionDet defaults: {} images, {} instances in {:.1f} s ({} threads)",
+               summary.images, summary.instances, seconds, options.threads);
+  EXPECT_EQ(summary.images, 4500);
+  EXPECT_LT(seconds, 60.0);
+}
+
+}  // namespace
+}  // namespace qyolo::data
