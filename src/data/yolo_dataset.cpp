@@ -275,13 +275,14 @@ ImageLabels parse_yolo_labels(const std::string& text, const fs::path& label_pat
                                   (nc > 0 ? std::to_string(nc - 1) : std::string("nc-1")) + "]");
       continue;
     }
-    const auto outside =
-        std::find_if(v.begin() + 1, v.end(), [](double x) { return x < 0.0 || x > 1.0; });
-    if (outside != v.end()) {
+    auto out_of_range = [&](const std::vector<double>& values) {
+      const auto outside =
+          std::find_if(values.begin(), values.end(), [](double x) { return x < 0.0 || x > 1.0; });
+      if (outside == values.end()) return false;
       log.line_dropped(where, "coordinate " + number(*outside) +
                                   " is outside [0, 1] (labels are normalised to the image size)");
-      continue;
-    }
+      return true;
+    };
     std::array<float, 4> box{};
     Segment segment;
     if (n == 5) {
@@ -291,6 +292,7 @@ ImageLabels parse_yolo_labels(const std::string& text, const fs::path& label_pat
                          "needs at least 3 points)");
         continue;
       }
+      if (out_of_range({v[1], v[2], v[3], v[4]})) continue;
       if (v[3] <= 0.0 || v[4] <= 0.0) {
         log.line_dropped(where, "degenerate box: width and height must be > 0");
         continue;
@@ -298,7 +300,7 @@ ImageLabels parse_yolo_labels(const std::string& text, const fs::path& label_pat
       box = {static_cast<float>(v[1]), static_cast<float>(v[2]), static_cast<float>(v[3]),
              static_cast<float>(v[4])};
     } else {
-      double x0 = 1, y0 = 1, x1 = 0, y1 = 0;
+      double x0 = v[1], y0 = v[2], x1 = v[1], y1 = v[2];
       for (size_t i = 1; i < n; i += 2) {
         segment.push_back({static_cast<float>(v[i]), static_cast<float>(v[i + 1])});
         x0 = std::min(x0, v[i]);
@@ -306,13 +308,16 @@ ImageLabels parse_yolo_labels(const std::string& text, const fs::path& label_pat
         y0 = std::min(y0, v[i + 1]);
         y1 = std::max(y1, v[i + 1]);
       }
-      if (x1 <= x0 || y1 <= y0) {
+      // ultralytics segments2boxes: the box is the polygon's bounds. As ultralytics, the range
+      // check applies to that box, so points slightly past the border are tolerated.
+      const double cx = (x0 + x1) / 2, cy = (y0 + y1) / 2, w = x1 - x0, h = y1 - y0;
+      if (out_of_range({cx, cy, w, h})) continue;
+      if (w <= 0.0 || h <= 0.0) {
         log.line_dropped(where, "degenerate segment: its points span no area");
         continue;
       }
-      // ultralytics segments2boxes: the box is the polygon's bounds.
-      box = {static_cast<float>((x0 + x1) / 2), static_cast<float>((y0 + y1) / 2),
-             static_cast<float>(x1 - x0), static_cast<float>(y1 - y0)};
+      box = {static_cast<float>(cx), static_cast<float>(cy), static_cast<float>(w),
+             static_cast<float>(h)};
     }
     bool duplicate = false;
     for (size_t k = 0; k < labels.size() && !duplicate; ++k) {

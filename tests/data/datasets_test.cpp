@@ -96,6 +96,13 @@ TEST(Datasets, ParsesBoxesAndPolygonsWithBoxesFromPolygonBounds) {
   EXPECT_FLOAT_EQ(polygons.boxes[0][1], 0.4f);
   EXPECT_FLOAT_EQ(polygons.boxes[0][2], 0.4f);
   EXPECT_FLOAT_EQ(polygons.boxes[0][3], 0.4f);
+
+  // As ultralytics, the range check applies to the polygon's box: a point just past the
+  // border passes, a polygon whose box leaves [0, 1] does not.
+  const ImageLabels tolerated = parse_yolo_labels("0 -0.01 0.2 0.5 0.2 0.3 0.6\n", "c.txt", 5, log);
+  ASSERT_EQ(tolerated.size(), 1u);
+  EXPECT_FLOAT_EQ(tolerated.segments[0][0][0], -0.01f);
+  EXPECT_THROW(parse_yolo_labels("0 -0.9 0.2 0.5 0.2 0.3 0.6\n", "c.txt", 5, log), Error);
 }
 
 TEST(Datasets, RemovesDuplicateRowsWithAWarningEvenWhenStrict) {
