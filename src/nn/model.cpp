@@ -52,6 +52,17 @@ void ModelImpl::probe_strides() {
 }
 
 ModelOutput ModelImpl::forward(const torch::Tensor& images) {
+  return head_->forward(run_body(images, nullptr));
+}
+
+std::vector<torch::Tensor> ModelImpl::layer_outputs(const torch::Tensor& images) {
+  std::vector<torch::Tensor> all;
+  run_body(images, &all);
+  return all;
+}
+
+std::vector<torch::Tensor> ModelImpl::run_body(const torch::Tensor& images,
+                                               std::vector<torch::Tensor>* all) {
   TORCH_CHECK(images.dim() == 4 && images.size(1) == input_channels_, "Model expects (bs,",
               input_channels_, ",h,w) images, got ", images.sizes());
   std::vector<torch::Tensor> outputs(runners_.size());
@@ -63,11 +74,12 @@ ModelOutput ModelImpl::forward(const torch::Tensor& images) {
     return inputs;
   };
   for (size_t i = 0; i < runners_.size(); ++i) {
-    const int index = static_cast<int>(i);
-    x = runners_[i].run(gather(runners_[i].inputs, index));
-    if (keep_[i]) outputs[i] = x;
+    x = runners_[i].run(gather(runners_[i].inputs, static_cast<int>(i)));
+    if (keep_[i] || all) outputs[i] = x;
   }
-  return head_->forward(gather(head_inputs_, static_cast<int>(runners_.size())));
+  auto head_inputs = gather(head_inputs_, static_cast<int>(runners_.size()));
+  if (all) *all = std::move(outputs);
+  return head_inputs;
 }
 
 int64_t ModelImpl::max_stride() const { return static_cast<int64_t>(stride().max().item<float>()); }

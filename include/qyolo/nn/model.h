@@ -51,6 +51,10 @@ class ModelImpl : public torch::nn::Module {
   // Train mode: raw head maps (+ proto). Eval mode: also the decoded (bs,N,no) predictions.
   ModelOutput forward(const torch::Tensor& images);
 
+  // The output of every layer but the head, in layer order (feature maps, first-divergence
+  // checks against reference layer statistics).
+  std::vector<torch::Tensor> layer_outputs(const torch::Tensor& images);
+
   // The head (last layer) and its geometry.
   HeadKind head_kind() const { return head_->kind(); }
   DetectImpl& head() const { return *head_; }
@@ -89,6 +93,8 @@ class ModelImpl : public torch::nn::Module {
  private:
   void build(const YamlSource& yaml, int64_t nc);
   void probe_strides();
+  // Runs all layers but the head and returns the head's inputs; `all` receives every output.
+  std::vector<torch::Tensor> run_body(const torch::Tensor& images, std::vector<torch::Tensor>* all);
 
   struct Layer {
     std::vector<int> inputs;  // absolute layer indices; -1 = the image
