@@ -24,7 +24,16 @@ ModelImpl::ModelImpl(const std::filesystem::path& yaml, int64_t nc)
 
 ModelImpl::ModelImpl(const YamlSource& yaml, int64_t nc) {
   build(yaml, nc);
-  probe_strides();
+  try {
+    probe_strides();
+  } catch (const c10::Error& e) {
+    // Rows that parse but do not fit together, e.g. a Concat of maps of different sizes.
+    throw UsageError(SourceLocation{yaml.origin},
+                     "the layers do not fit together when a 256x256 image runs through them (" +
+                         std::string(e.what_without_backtrace()) +
+                         "). Check the 'from' indices of Concat and head rows: they must join "
+                         "maps of the same resolution.");
+  }
 }
 
 void ModelImpl::probe_strides() {

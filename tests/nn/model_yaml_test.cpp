@@ -105,6 +105,13 @@ TEST(ModelYaml, MissingKeysAndBrokenStructure) {
   EXPECT_NE(message.find("must be the last layer"), std::string::npos) << message;
 }
 
+TEST(ModelYaml, LayersThatDoNotFitTogether) {
+  // Layer 3 (stride 4) concatenated with layer 0 (stride 2).
+  const auto message = error_of(tiny_yaml("[[-1, 0], 1, Concat, [1]]"));
+  EXPECT_NE(message.find("bad.yaml"), std::string::npos) << message;
+  EXPECT_NE(message.find("do not fit together"), std::string::npos) << message;
+}
+
 TEST(ModelYaml, UnreadableFileIsAnError) {
   EXPECT_THROW(Model(std::filesystem::path("/nonexistent/model.yaml")), Error);
 }
