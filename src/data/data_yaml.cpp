@@ -176,4 +176,21 @@ void require_dataset(const DataYaml& data) {
   }
 }
 
+ScanResult scan_split(const DataYaml& data, const std::string& split, ScanOptions options) {
+  const std::vector<fs::path>* sources = split == "train"  ? &data.train
+                                         : split == "val"  ? &data.val
+                                         : split == "test" ? &data.test
+                                                           : nullptr;
+  if (sources == nullptr) {
+    throw UsageError("unknown data split '" + split + "'; allowed: train, val, test");
+  }
+  if (sources->empty()) {
+    throw UsageError(SourceLocation{data.source.string()},
+                     "the data yaml has no '" + split + "' split");
+  }
+  require_dataset(data);
+  if (options.nc == 0) options.nc = data.nc;
+  return scan_yolo_dataset(*sources, options);
+}
+
 }  // namespace qyolo::data

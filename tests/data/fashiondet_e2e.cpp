@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "qyolo/data/data_yaml.h"
 #include "qyolo/data/fashiondet.h"
 #include "support/test_support.h"
 
@@ -21,6 +22,18 @@ TEST(FashionDetE2E, DefaultsFinishInUnderAMinute) {
                summary.images, summary.instances, seconds, options.threads);
   EXPECT_EQ(summary.images, 4500);
   EXPECT_LT(seconds, 60.0);
+
+  // Scanning the training split: full verification, then from the label cache.
+  const DataYaml data = load_data_yaml(summary.yaml);
+  for (const char* pass : {"first scan", "cached scan"}) {
+    const auto scan_start = std::chrono::steady_clock::now();
+    const ScanResult scan = scan_split(data, "train");
+    spdlog::info(
+        "FashionDet train {}: {} images in {:.2f} s", pass, scan.images.size(),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - scan_start).count());
+    EXPECT_EQ(scan.images.size(), 4000u);
+    EXPECT_TRUE(scan.summary.empty()) << scan.summary;
+  }
 }
 
 }  // namespace

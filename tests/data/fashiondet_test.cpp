@@ -101,11 +101,12 @@ TEST(FashionDet, LabelsAgreeAcrossFormatsAndScanCleanly) {
   EXPECT_NO_THROW(require_dataset(yaml));
 
   ScanOptions options;
-  options.nc = 10;
   options.strict = true;  // the generator must never write a bad row
-  const ScanResult boxes = scan_yolo_dataset(yaml.train, options);
+  const ScanResult boxes = scan_split(yaml, "train", options);
   options.labels_dir = "labels-seg";
-  const ScanResult polygons = scan_yolo_dataset(yaml.train, options);
+  const ScanResult polygons = scan_split(yaml, "train", options);
+  EXPECT_EQ(scan_split(yaml, "val", options).images.size(), 4u);
+  EXPECT_THROW(scan_split(yaml, "test", options), UsageError);
   ASSERT_EQ(boxes.images.size(), 12u);
   ASSERT_EQ(polygons.images.size(), 12u);
 

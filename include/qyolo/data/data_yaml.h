@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "qyolo/data/yolo_dataset.h"
+
 namespace qyolo::data {
 
 struct DataYaml {
@@ -29,5 +31,9 @@ DataYaml load_data_yaml(const std::filesystem::path& path);
 // Throws qyolo::Error when a train or val source does not exist: for FashionDet (a yaml named
 // fashiondet.yaml) the error gives the command that generates it.
 void require_dataset(const DataYaml& data);
+
+// Scans the "train", "val" or "test" split of `data` (require_dataset first; options.nc defaults
+// to data.nc). Use options.labels_dir = "labels-seg" for FashionDet's polygons.
+ScanResult scan_split(const DataYaml& data, const std::string& split, ScanOptions options = {});
 
 }  // namespace qyolo::data
