@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -28,20 +29,72 @@ std::vector<cv::Point2f> polygon_part(const json& flat) {
   return points;
 }
 
-// The polygon of an annotation's segmentation in pixels: the largest polygon part, or the
-// largest outline of its RLE mask. Empty when there is none.
-std::vector<cv::Point2f> segmentation_polygon(const json& segmentation) {
-  std::vector<cv::Point2f> best;
-  if (segmentation.is_array()) {
-    double best_area = -1.0;
-    for (const json& part : segmentation) {
-      std::vector<cv::Point2f> points = polygon_part(part);
-      const double area = polygon_area(points);
-      if (points.size() >= 3 && area > best_area) {
-        best_area = area;
-        best = std::move(points);
+// The closest pair of points between two polygons (the first one in row-major order on ties).
+std::pair<size_t, size_t> closest_points(const std::vector<cv::Point2f>& a,
+                                         const std::vector<cv::Point2f>& b) {
+  std::pair<size_t, size_t> best{0, 0};
+  float best_distance = std::numeric_limits<float>::infinity();
+  for (size_t i = 0; i < a.size(); ++i) {
+    for (size_t j = 0; j < b.size(); ++j) {
+      const cv::Point2f d = a[i] - b[j];
+      const float distance = d.x * d.x + d.y * d.y;
+      if (distance < best_distance) {
+        best_distance = distance;
+        best = {i, j};
       }
     }
+  }
+  return best;
+}
+
+// One polygon from a multi-part segmentation, as ultralytics JSON2YOLO merge_multi_segment
+// builds it: consecutive parts are joined at their closest points by a thin two-way seam, the
+// chain is walked forward through the first halves of the middle parts and back through their
+// second halves.
+std::vector<cv::Point2f> merge_parts(std::vector<std::vector<cv::Point2f>> parts) {
+  const size_t n = parts.size();
+  if (n == 1) return parts.front();
+  std::vector<std::vector<size_t>> links(n);
+  for (size_t i = 1; i < n; ++i) {
+    const auto [a, b] = closest_points(parts[i - 1], parts[i]);
+    links[i - 1].push_back(a);
+    links[i].push_back(b);
+  }
+  std::vector<cv::Point2f> merged;
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<size_t> link = links[i];
+    std::vector<cv::Point2f>& part = parts[i];
+    if (link.size() == 2 && link[0] > link[1]) {
+      // As the reference: the part is reversed but the seam indices are only swapped.
+      std::swap(link[0], link[1]);
+      std::reverse(part.begin(), part.end());
+    }
+    std::rotate(part.begin(), part.begin() + static_cast<std::ptrdiff_t>(link[0]), part.end());
+    part.push_back(part.front());
+    const size_t end = (i == 0 || i == n - 1) ? part.size() : link[1] - link[0] + 1;
+    merged.insert(merged.end(), part.begin(), part.begin() + static_cast<std::ptrdiff_t>(end));
+  }
+  for (size_t i = n - 1; i-- > 1;) {
+    const size_t skip =
+        links[i][1] > links[i][0] ? links[i][1] - links[i][0] : links[i][0] - links[i][1];
+    merged.insert(merged.end(), parts[i].begin() + static_cast<std::ptrdiff_t>(skip),
+                  parts[i].end());
+  }
+  return merged;
+}
+
+// The polygon of an annotation's segmentation in pixels: its parts merged into one, or the
+// largest outline of its RLE mask. Empty when there is none.
+std::vector<cv::Point2f> segmentation_polygon(const json& segmentation) {
+  std::vector<cv::Point2f> polygon;
+  if (segmentation.is_array()) {
+    std::vector<std::vector<cv::Point2f>> parts;
+    for (const json& part : segmentation) {
+      std::vector<cv::Point2f> points = polygon_part(part);
+      if (!points.empty()) parts.push_back(std::move(points));
+    }
+    if (!parts.empty()) polygon = merge_parts(std::move(parts));
+    if (polygon.size() < 3) polygon.clear();
   } else if (segmentation.is_object()) {
     const int height = segmentation.at("size").at(0).get<int>();
     const int width = segmentation.at("size").at(1).get<int>();
@@ -50,9 +103,9 @@ std::vector<cv::Point2f> segmentation_polygon(const json& segmentation) {
         decode_rle(counts.is_string() ? rle_counts_from_string(counts.get<std::string>())
                                       : counts.get<std::vector<uint32_t>>(),
                    height, width);
-    for (const cv::Point& p : mask_to_polygon(mask, 1.0)) best.emplace_back(p);
+    for (const cv::Point& p : mask_to_polygon(mask, 1.0)) polygon.emplace_back(p);
   }
-  return best;
+  return polygon;
 }
 
 json read_json(const fs::path& path) {

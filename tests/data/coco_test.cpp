@@ -78,7 +78,7 @@ json sample_json() {
                     {"bbox", {20, 10, 40, 30}},
                     {"iscrowd", 0},
                     {"area", 1200},
-                    // two parts: the larger one is kept
+                    // two parts, merged into one polygon
                     {"segmentation", {{20, 10, 30, 10, 30, 12}, {20, 10, 60, 10, 60, 40, 20, 40}}}},
                    {{"id", 2},
                     {"image_id", 42},
@@ -126,8 +126,12 @@ TEST(Coco, ReadsBoxesPolygonsCrowdRleAndCategories) {
   EXPECT_FLOAT_EQ(a.boxes[0][2], 40.0f / 200);
   EXPECT_FLOAT_EQ(a.boxes[0][3], 30.0f / 100);
   ASSERT_EQ(a.segments.size(), 2u);
-  EXPECT_EQ(a.segments[0].size(), 4u);
-  EXPECT_FLOAT_EQ(a.segments[0][1][0], 60.0f / 200);
+  // The two parts touch at (20, 10): each is closed and walked from there, 4 + 5 points.
+  ASSERT_EQ(a.segments[0].size(), 9u);
+  EXPECT_FLOAT_EQ(a.segments[0][2][0], 30.0f / 200);
+  EXPECT_FLOAT_EQ(a.segments[0][2][1], 12.0f / 100);
+  EXPECT_FLOAT_EQ(a.segments[0][5][0], 60.0f / 200);
+  EXPECT_FLOAT_EQ(a.segments[0][8][0], 20.0f / 200);
   EXPECT_EQ(a.crowd, std::vector<bool>({false, false}));
 
   const ImageLabels& b = d.images[1].labels;
@@ -144,6 +148,34 @@ TEST(Coco, ReadsBoxesPolygonsCrowdRleAndCategories) {
   EXPECT_NEAR(x1, 0.59f, 1e-6);
   EXPECT_NEAR(y0, 0.10f, 1e-6);
   EXPECT_NEAR(y1, 0.29f, 1e-6);
+}
+
+TEST(Coco, MergesThreePartsLikeJson2Yolo) {
+  const json j = {
+      {"images", {{{"id", 1}, {"file_name", "a.jpg"}, {"width", 100}, {"height", 100}}}},
+      {"categories", {{{"id", 1}, {"name", "thing"}}}},
+      {"annotations",
+       {{{"id", 1},
+         {"image_id", 1},
+         {"category_id", 1},
+         {"bbox", {0, 0, 90, 50}},
+         {"iscrowd", 0},
+         {"segmentation",
+          {{0, 0, 10, 0, 10, 10, 0, 10},
+           {50, 50, 40, 50, 40, 20, 50, 20, 52, 35},
+           {80, 0, 90, 0, 90, 10}}}}}}};
+  const fs::path dir = test::temp_dir("coco_merge");
+  const CocoDataset d = read_coco_json(write_json(dir / "merge.json", j), dir);
+  // Output of ultralytics' merge_multi_segment for these parts.
+  const std::vector<float> expected = {10, 10, 0,  10, 0,  0,  10, 0,  10, 10, 40,
+                                       20, 50, 20, 80, 0,  90, 0,  90, 10, 80, 0,
+                                       50, 20, 52, 35, 50, 50, 40, 50, 40, 20};
+  const Segment& merged = d.images[0].labels.segments.at(0);
+  ASSERT_EQ(merged.size() * 2, expected.size());
+  for (size_t i = 0; i < merged.size(); ++i) {
+    EXPECT_FLOAT_EQ(merged[i][0] * 100, expected[2 * i]) << i;
+    EXPECT_FLOAT_EQ(merged[i][1] * 100, expected[2 * i + 1]) << i;
+  }
 }
 
 TEST(Coco, MalformedJsonNamesFileAndEntry) {
@@ -204,10 +236,10 @@ TEST(Coco, JsonToYoloToJsonRoundTrips) {
     }
     EXPECT_EQ(kept, b.size());
   }
-  // Areas are recomputed from the polygons: the 40 x 30 rectangle has 1200 px^2.
+  // Areas are recomputed from the merged polygon: 40 x 30 rectangle + 10 px^2 triangle.
   std::ifstream file(dir / "round_trip.json");
   const json written = json::parse(file);
-  EXPECT_DOUBLE_EQ(written["annotations"][0]["area"].get<double>(), 1200.0);
+  EXPECT_DOUBLE_EQ(written["annotations"][0]["area"].get<double>(), 1210.0);
   EXPECT_EQ(written["annotations"][0]["category_id"].get<int>(), 7);
 }
 

@@ -22,9 +22,10 @@ struct CocoDataset {
   std::vector<int64_t> image_ids;    // json image id of each entry of `images`
 };
 
-// Reads an instances json. Image paths are `image_dir` / file_name. Polygons are taken from
-// the largest part of each annotation (RLE masks are decoded and traced); boxes from "bbox".
-// Throws qyolo::Error naming the file and the offending entry for malformed json.
+// Reads an instances json. Image paths are `image_dir` / file_name. Multi-part polygons are
+// merged into one as ultralytics JSON2YOLO does; RLE masks (crowd) are decoded and traced;
+// boxes come from "bbox". Throws qyolo::Error naming the file and the offending entry for
+// malformed json.
 CocoDataset read_coco_json(const std::filesystem::path& json_path,
                            const std::filesystem::path& image_dir);
 
