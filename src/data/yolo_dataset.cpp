@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -87,7 +88,7 @@ void add_list_file(const fs::path& list, std::vector<fs::path>& out) {
   }
 }
 
-// One row of numbers or the reason it is not one.
+// Splits a label line into numbers; false when a field is not a finite number.
 bool parse_numbers(const std::string& line, std::vector<double>& values) {
   values.clear();
   const char* p = line.c_str();
