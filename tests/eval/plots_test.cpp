@@ -1,0 +1,84 @@
+#include "qyolo/eval/plots.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "qyolo/core/error.h"
+#include "qyolo/eval/matching.h"
+#include "test_support.h"
+
+namespace qyolo::eval {
+namespace {
+
+// A plot is a readable PNG of the expected size that is not blank.
+void expect_plot(const std::filesystem::path& file) {
+  cv::Mat image = cv::imread(file.string());
+  ASSERT_FALSE(image.empty()) << file;
+  cv::Mat grey;
+  cv::cvtColor(image, grey, cv::COLOR_BGR2GRAY);
+  EXPECT_LT(cv::mean(grey)[0], 254.0) << file << " is blank";
+  EXPECT_GT(cv::countNonZero(grey < 128), 100) << file;
+}
+
+TEST(Plots, ApCurvesAndConfusionMatrixFromFixtureCase) {
+  auto d = test::load_pickle(test::fixtures_dir() / "metrics.pt").toGenericDict();
+  auto stats = d.at("stats").toGenericDict();
+  auto result = ap_per_class(stats.at("correct").toTensor(), stats.at("conf").toTensor(),
+                             stats.at("pred_cls").toTensor(), stats.at("target_cls").toTensor());
+  const std::vector<std::string> names{"shirt", "bag", "shoe", "coat", "dress"};
+  const auto dir = test::temp_dir("eval_plots");
+  plot_ap_curves(result, names, dir);
+  for (const char* f : {"PR_curve.png", "F1_curve.png", "P_curve.png", "R_curve.png"}) {
+    expect_plot(dir / f);
+  }
+  ConfusionMatrix cm(5);
+  for (const auto& image : d.at("images").toListRef()) {
+    auto im = image.toGenericDict();
+    auto dets = im.at("dets").toTensor();
+    cm.process_batch(dets.size(0) ? std::optional<torch::Tensor>(dets) : std::nullopt,
+                     im.at("labels").toTensor());
+  }
+  EXPECT_GT(cm.matrix().sum().item<double>(), 0);
+  plot_confusion_matrix(cm, names, dir / "confusion_matrix.png");
+  expect_plot(dir / "confusion_matrix.png");
+}
+
+TEST(Plots, ResultsCsvGrid) {
+  const auto dir = test::temp_dir("eval_results_plot");
+  {
+    std::ofstream csv(dir / "results.csv");
+    csv << "               epoch,      train/box_loss,   metrics/mAP_0.5\n";
+    for (int e = 0; e < 12; ++e) {
+      csv << e << ", " << 0.1 / (e + 1) << ", " << 0.05 * e << "\n";
+    }
+  }
+  plot_results(dir / "results.csv", dir / "results.png");
+  expect_plot(dir / "results.png");
+  {
+    std::ofstream bad(dir / "bad.csv");
+    bad << "epoch,loss\n0,abc\n";
+  }
+  EXPECT_THROW(plot_results(dir / "bad.csv", dir / "bad.png"), Error);
+}
+
+TEST(Plots, DrawDetectionsWithMasks) {
+  cv::Mat image(120, 160, CV_8UC3, cv::Scalar(40, 40, 40));
+  auto dets =
+      torch::tensor({{10.0, 30.0, 70.0, 90.0, 0.91, 0.0}, {80.0, 20.0, 150.0, 110.0, 0.5, 3.0}});
+  auto masks = torch::zeros({2, 120, 160}, torch::kUInt8);
+  masks.index_put_({0, torch::indexing::Slice(40, 80), torch::indexing::Slice(20, 60)}, 1);
+  draw_detections(image, dets, {"person", "bike", "car", "dog"}, masks);
+  // Inside the first mask the class colour is blended in; the second box outline has its colour.
+  const cv::Vec3b inside = image.at<cv::Vec3b>(60, 40);
+  const cv::Scalar c0 = class_color(0);
+  EXPECT_NEAR(inside[2], 0.5 * 40 + 0.5 * c0[2], 2);
+  const cv::Vec3b edge = image.at<cv::Vec3b>(110, 115);
+  const cv::Scalar c3 = class_color(3);
+  EXPECT_EQ(edge, cv::Vec3b(c3[0], c3[1], c3[2]));
+}
+
+}  // namespace
+}  // namespace qyolo::eval
