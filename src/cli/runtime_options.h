@@ -1,9 +1,9 @@
 // Flags every compute-heavy subcommand shares: where to run and with how many threads.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <torch/torch.h>
 
+#include <CLI/CLI.hpp>
 #include <string>
 
 namespace qyolo::cli {

@@ -365,6 +365,23 @@ ExperimentConfig load_experiment(const std::filesystem::path& path,
   return parse(root, origins);
 }
 
+ExperimentConfig parse_experiment(const std::string& yaml_text, const std::string& origin,
+                                  const std::vector<std::string>& overrides) {
+  Origins origins{origin, {}};
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw UsageError(SourceLocation{origin, e.mark.line + 1, e.mark.column + 1},
+                     "invalid YAML: " + e.msg);
+  }
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  inline_hyp(root, {});
+  for (const auto& o : overrides) apply_override(root, o, origins);
+  inline_hyp(root, {});
+  return parse(root, origins);
+}
+
 ExperimentConfig default_experiment(const std::vector<std::string>& overrides) {
   Origins origins{"<defaults>", {}};
   YAML::Node root(YAML::NodeType::Map);

@@ -157,6 +157,8 @@ std::string OnnxGraph::serialize() {
   return bytes;
 }
 
+int64_t OnnxGraph::node_count() const { return model_->graph().node_size(); }
+
 void OnnxGraph::save(const std::filesystem::path& path) { write_file_atomic(path, serialize()); }
 
 }  // namespace qyolo::exporter

@@ -201,6 +201,11 @@ struct ExperimentConfig {
 ExperimentConfig load_experiment(const std::filesystem::path& path,
                                  const std::vector<std::string>& overrides = {});
 
+// Parses a resolved config held as text (e.g. the config stored in a checkpoint); `origin`
+// names it in error messages.
+ExperimentConfig parse_experiment(const std::string& yaml_text, const std::string& origin,
+                                  const std::vector<std::string>& overrides = {});
+
 // Builds a config from defaults plus overrides only (for commands that run without --config).
 ExperimentConfig default_experiment(const std::vector<std::string>& overrides = {});
 

@@ -63,6 +63,7 @@ class OnnxGraph {
   std::string serialize();
 
   int64_t opset() const { return opset_; }
+  int64_t node_count() const;
 
  private:
   std::unique_ptr<onnx::ModelProto> model_;

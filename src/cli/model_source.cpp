@@ -1,0 +1,61 @@
+#include "cli/model_source.h"
+
+#include <spdlog/spdlog.h>
+
+#include "qyolo/core/error.h"
+#include "qyolo/data/data_yaml.h"
+#include "qyolo/quant/model_factory.h"
+
+namespace qyolo::cli {
+
+void add_model_source_options(CLI::App* app, ModelSourceOptions& o) {
+  app->add_option("--model", o.model, "Model yaml (configs/models/*.yaml format)");
+  app->add_option("--config", o.config, "Experiment config (model, data, quantization)");
+  app->add_option("--weights", o.weights,
+                  ".qyolo checkpoint, or converted PyTorch weights (tools/convert_weights.py)");
+  app->add_option("--set", o.sets, "Override a config key: section.key=value (repeatable)");
+  app->add_option("--nc", o.nc, "Number of classes (default: the config's / data's / yaml's)")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+}
+
+int64_t experiment_nc(const config::ExperimentConfig& cfg) {
+  if (cfg.nc > 0) return cfg.nc;
+  if (cfg.data.empty()) return 0;
+  const auto path = config::resolve_path(cfg.data, cfg.source.parent_path());
+  if (!std::filesystem::exists(path)) return 0;
+  return data::load_data_yaml(path).nc;
+}
+
+LoadedModel load_model_source(const ModelSourceOptions& o) {
+  LoadedModel out;
+  if (!o.weights.empty() && is_checkpoint_file(o.weights)) {
+    Checkpoint ckpt = load_checkpoint(o.weights);
+    auto restored = quant::restore_model(ckpt, o.weights);
+    out.model = restored.model;
+    out.config = restored.config;
+    out.description = o.weights + " (" + ckpt.kind + " checkpoint, epoch " +
+                      std::to_string(ckpt.epoch) + (ckpt.ema.empty() ? "" : ", EMA weights") + ")";
+    out.checkpoint = std::move(ckpt);
+    return out;
+  }
+  if (!o.config.empty()) {
+    out.config = config::load_experiment(o.config, o.sets);
+    const int64_t nc = o.nc > 0 ? o.nc : experiment_nc(*out.config);
+    out.model = quant::build_model(*out.config, nc, quant::final_stage(out.config->quant));
+    out.description = out.config->source.string();
+  } else if (!o.model.empty()) {
+    out.model = nn::Model(config::resolve_path(o.model), o.nc);
+    out.description = o.model;
+  } else {
+    throw UsageError(
+        "give a model: --model <yaml>, --config <experiment yaml> or --weights <.qyolo>");
+  }
+  if (!o.weights.empty()) {
+    const auto report = out.model->load_weights(std::filesystem::path(o.weights));
+    spdlog::info("{}: {}", o.weights, report.to_string());
+    out.description += " + " + o.weights;
+  }
+  return out;
+}
+
+}  // namespace qyolo::cli
