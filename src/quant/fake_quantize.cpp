@@ -2,6 +2,7 @@
 
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
+#include <ATen/cpu/vec/vec.h>
 
 #include <vector>
 
@@ -48,23 +49,78 @@ Layout layout_of(const Tensor& x, const Tensor& step) {
   return {channels, x.numel() / channels};
 }
 
+// One channel's grid, passed by value: stores through the output pointers cannot change it, so
+// the loops below vectorise.
+template <typename T>
+struct Grid {
+  T step, offset, qmin, qmax, magic;
+};
+
+template <typename T>
+void quantize_range(const T* __restrict x, T* __restrict out, int64_t n, Grid<T> g) {
+  for (int64_t i = 0; i < n; ++i) {
+    T v = (x[i] - g.offset) / g.step;
+    v = v < g.qmin ? g.qmin : v;
+    v = v > g.qmax ? g.qmax : v;
+    out[i] = ((v + g.magic) - g.magic) * g.step + g.offset;
+  }
+}
+
+// Vectorized accumulators: float sums would not vectorise otherwise (no reassociation without
+// -ffast-math), and the branch-free blend keeps the loop free of jumps.
+template <typename T>
+void gradient_range(const T* __restrict x, const T* __restrict grad, T* __restrict grad_x,
+                    int64_t n, Grid<T> g, double& grad_step, double& grad_offset) {
+  using Vec = at::vec::Vectorized<T>;
+  const Vec step(g.step), offset(g.offset), qmin(g.qmin), qmax(g.qmax), magic(g.magic);
+  const Vec one(T(1)), zero(T(0));
+  Vec ds(T(0)), db(T(0));
+  int64_t i = 0;
+  for (; i + Vec::size() <= n; i += Vec::size()) {
+    const Vec v = (Vec::loadu(x + i) - offset) / step;
+    const Vec gi = Vec::loadu(grad + i);
+    const Vec clamped = at::vec::minimum(at::vec::maximum(v, qmin), qmax);
+    const Vec inside = Vec::blendv(zero, one, clamped == v);
+    const Vec q = (clamped + magic) - magic;
+    (gi * inside).store(grad_x + i);
+    // q − v inside; q is qmin or qmax outside.
+    ds = ds + gi * (q - inside * v);
+    db = db + (gi - gi * inside);
+  }
+  T ds_lanes[Vec::size()], db_lanes[Vec::size()];
+  ds.store(ds_lanes);
+  db.store(db_lanes);
+  grad_step = 0;
+  grad_offset = 0;
+  for (int lane = 0; lane < Vec::size(); ++lane) {
+    grad_step += ds_lanes[lane];
+    grad_offset += db_lanes[lane];
+  }
+  for (; i < n; ++i) {
+    const T v = (x[i] - g.offset) / g.step;
+    const T clamped = std::min(std::max(v, g.qmin), g.qmax);
+    const T inside = clamped == v ? T(1) : T(0);
+    const T q = (clamped + g.magic) - g.magic;
+    grad_x[i] = grad[i] * inside;
+    grad_step += grad[i] * (q - inside * v);
+    grad_offset += grad[i] - grad[i] * inside;
+  }
+}
+
+template <typename T>
+Grid<T> grid_of(const T* step, const T* offset, int64_t channel, T qmin, T qmax) {
+  return {step[channel], offset[channel], qmin, qmax, round_magic<T>()};
+}
+
 template <typename T>
 void forward_kernel(const T* x, T* out, const T* step, const T* offset, Layout layout, T qmin,
                     T qmax) {
   for (int64_t c = 0; c < layout.channels; ++c) {
-    const T s = step[c];
-    const T b = offset[c];
+    const auto grid = grid_of(step, offset, c, qmin, qmax);
     const T* xc = x + c * layout.inner;
     T* oc = out + c * layout.inner;
     at::parallel_for(0, layout.inner, kChunk, [&](int64_t begin, int64_t end) {
-      const T magic = round_magic<T>();
-      for (int64_t i = begin; i < end; ++i) {
-        T v = (xc[i] - b) / s;
-        v = v < qmin ? qmin : v;
-        v = v > qmax ? qmax : v;
-        const T q = (v + magic) - magic;
-        oc[i] = q * s + b;
-      }
+      quantize_range(xc + begin, oc + begin, end - begin, grid);
     });
   }
 }
@@ -75,31 +131,14 @@ void backward_kernel(const T* x, const T* grad, T* grad_x, const T* step, const 
   const int64_t chunks = (layout.inner + kChunk - 1) / kChunk;
   std::vector<double> step_partial(chunks), offset_partial(chunks);
   for (int64_t c = 0; c < layout.channels; ++c) {
-    const T s = step[c];
-    const T b = offset[c];
-    const T* xc = x + c * layout.inner;
-    const T* gc = grad + c * layout.inner;
-    T* dxc = grad_x + c * layout.inner;
+    const auto grid = grid_of(step, offset, c, qmin, qmax);
+    const int64_t base = c * layout.inner;
     at::parallel_for(0, chunks, 1, [&](int64_t chunk_begin, int64_t chunk_end) {
-      const T magic = round_magic<T>();
       for (int64_t k = chunk_begin; k < chunk_end; ++k) {
         const int64_t begin = k * kChunk;
         const int64_t end = std::min(begin + kChunk, layout.inner);
-        T ds = 0;
-        T db = 0;
-        for (int64_t i = begin; i < end; ++i) {
-          const T v = (xc[i] - b) / s;
-          const T g = gc[i];
-          const T clamped = v < qmin ? qmin : (v > qmax ? qmax : v);
-          const T inside = (v >= qmin && v <= qmax) ? T(1) : T(0);
-          const T q = (clamped + magic) - magic;
-          dxc[i] = g * inside;
-          // q − v inside; q is qmin or qmax outside.
-          ds += g * (q - inside * v);
-          db += g - g * inside;
-        }
-        step_partial[k] = ds;
-        offset_partial[k] = db;
+        gradient_range(x + base + begin, grad + base + begin, grad_x + base + begin, end - begin,
+                       grid, step_partial[k], offset_partial[k]);
       }
     });
     double ds = 0, db = 0;
