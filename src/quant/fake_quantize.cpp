@@ -67,20 +67,23 @@ void quantize_range(const T* __restrict x, T* __restrict out, int64_t n, Grid<T>
 }
 
 // Vectorized accumulators: float sums would not vectorise otherwise (no reassociation without
-// -ffast-math), and the branch-free blend keeps the loop free of jumps.
+// -ffast-math); the loop body is branch-free.
 template <typename T>
 void gradient_range(const T* __restrict x, const T* __restrict grad, T* __restrict grad_x,
                     int64_t n, Grid<T> g, double& grad_step, double& grad_offset) {
   using Vec = at::vec::Vectorized<T>;
   const Vec step(g.step), offset(g.offset), qmin(g.qmin), qmax(g.qmax), magic(g.magic);
-  const Vec one(T(1)), zero(T(0));
+  const Vec one(T(1)), huge(T(1e30));
   Vec ds(T(0)), db(T(0));
   int64_t i = 0;
   for (; i + Vec::size() <= n; i += Vec::size()) {
     const Vec v = (Vec::loadu(x + i) - offset) / step;
     const Vec gi = Vec::loadu(grad + i);
     const Vec clamped = at::vec::minimum(at::vec::maximum(v, qmin), qmax);
-    const Vec inside = Vec::blendv(zero, one, clamped == v);
+    // 1 where the clamp left v unchanged, else 0: any non-zero |v − clamped| (at least one ulp of
+    // a value near the grid edge, never denormal) times 1e30 exceeds 1. Arithmetic instead of a
+    // compare mask, which the portable Vectorized implements element by element with branches.
+    const Vec inside = one - at::vec::minimum((v - clamped).abs() * huge, one);
     const Vec q = (clamped + magic) - magic;
     (gi * inside).store(grad_x + i);
     // q − v inside; q is qmin or qmax outside.
