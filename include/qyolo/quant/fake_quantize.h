@@ -13,6 +13,8 @@ namespace qyolo::quant {
 //   dx = g inside, 0 outside;
 //   ds = grad_scale · Σ g·(round(v) − v) inside, g·qmin below, g·qmax above;
 //   dβ = grad_scale · Σ g outside, 0 inside.
+// ATen's _fake_quantize_learnable_* ops give the same values and gradients except for v within
+// half a step beyond the clip edges, which they count as inside (they test round(v)).
 // The forward saves only x (like ATen's learnable fake-quant ops); the backward recomputes v in
 // the same pass that produces dx, ds and dβ.
 torch::Tensor fake_quantize(const torch::Tensor& x, const torch::Tensor& step,
