@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "qyolo/core/error.h"
-#include "test_support.h"
+#include "support/test_support.h"
 
 namespace qyolo::eval {
 namespace {

@@ -3,7 +3,7 @@
 #include "qyolo/eval/ap_per_class.h"
 #include "qyolo/eval/confusion_matrix.h"
 #include "qyolo/eval/matching.h"
-#include "test_support.h"
+#include "support/test_support.h"
 
 namespace qyolo::eval {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "qyolo/core/error.h"
 #include "qyolo/eval/matching.h"
-#include "test_support.h"
+#include "support/test_support.h"
 
 namespace qyolo::eval {
 namespace {
