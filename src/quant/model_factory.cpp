@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "qyolo/core/error.h"
+#include "qyolo/quant/conv_quantizer.h"
 #include "qyolo/quant/policy.h"
 
 namespace qyolo::quant {
@@ -15,7 +16,7 @@ nn::Model build_model(const config::ExperimentConfig& cfg, int64_t nc, int stage
                      "no model: set 'model' to a model yaml (e.g. models/yolov5n.yaml)");
   }
   nn::Model model(config::resolve_path(cfg.model, cfg.source.parent_path()), nc);
-  if (cfg.quant.enabled) apply(*model, Policy(cfg.quant), stage);
+  if (cfg.quant.enabled) quant::apply(*model, Policy(cfg.quant), stage);
   return model;
 }
 
@@ -31,8 +32,21 @@ RestoredModel restore_model(const Checkpoint& ckpt, const std::string& origin, b
   }
   if (ckpt.model_yaml.empty()) throw Error(origin + " holds no model description");
   r.model = nn::Model(nn::YamlSource{ckpt.model_yaml, origin + " (model yaml)"});
-  if (r.config.quant.enabled) apply(*r.model, Policy(r.config.quant), r.stage);
   const auto& weights = use_ema && !ckpt.ema.empty() ? ckpt.ema : ckpt.model;
+  if (r.config.quant.enabled) {
+    const auto sites = r.model->conv_sites();
+    quant::apply(sites, Policy(r.config.quant), r.stage);
+    // Folding a correction into a BN-less conv makes its weight steps per channel.
+    for (const auto& site : sites) {
+      const auto q = conv_quantizer(site);
+      const auto it = weights.find(site.path + ".quant.weight_quantizer.step");
+      if (!q || it == weights.end() || it->second.numel() <= 1) continue;
+      QuantSpec spec = q->weight_spec();
+      if (spec.granularity == Granularity::kPerChannel) continue;
+      spec.granularity = Granularity::kPerChannel;
+      q->set_weight_spec(spec);
+    }
+  }
   r.report = r.model->load_weights(weights, nn::LoadOptions().strict(true));
   return r;
 }

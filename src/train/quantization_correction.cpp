@@ -1,0 +1,220 @@
+#include "qyolo/train/quantization_correction.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "qyolo/core/checkpoint.h"
+#include "qyolo/core/error.h"
+#include "qyolo/core/progress.h"
+#include "qyolo/data/create_loader.h"
+#include "qyolo/data/data_yaml.h"
+#include "qyolo/eval/validator.h"
+#include "qyolo/quant/correction.h"
+#include "qyolo/quant/model_factory.h"
+#include "qyolo/quant/policy.h"
+#include "qyolo/train/task_loss.h"
+#include "qyolo/train/train_step.h"
+
+namespace qyolo::train {
+namespace {
+
+CorrectionMetrics measure(nn::ModelImpl& model, data::Loader& val, const std::string& what) {
+  const auto r = eval::validate(model, val, model.nc());
+  spdlog::info("{}: mAP50 {:.4f}, mAP50-95 {:.4f}", what, r.box.summary.map50,
+               r.box.summary.map50_95);
+  return {r.box.summary.map50, r.box.summary.map50_95};
+}
+
+std::vector<torch::nn::BatchNorm2dImpl*> batch_norms(nn::ModelImpl& model) {
+  std::vector<torch::nn::BatchNorm2dImpl*> bns;
+  for (const auto& m : model.modules(false)) {
+    if (auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(m.get())) bns.push_back(bn);
+  }
+  return bns;
+}
+
+// BN statistics that no longer match the quantized weights are re-estimated as a cumulative
+// average over calibration batches, with the quantizers on and nothing else changing.
+void recalibrate_batch_norms(nn::ModelImpl& model, data::Loader& loader, int max_batches,
+                             const torch::Device& device) {
+  torch::NoGradGuard no_grad;
+  auto bns = batch_norms(model);
+  std::vector<c10::optional<double>> momenta;
+  for (auto* bn : bns) {
+    momenta.push_back(bn->options.momentum());
+    bn->reset_running_stats();
+    bn->options.momentum(c10::nullopt);
+    bn->train();
+  }
+  loader.start_epoch(0);
+  ProgressBar bar(std::min<int64_t>(max_batches, loader.size()), "BN recalibration");
+  for (int i = 0; i < max_batches; ++i) {
+    auto batch = loader.next();
+    if (!batch) break;
+    model.forward(normalize_images(batch->images, device));
+    bar.update();
+  }
+  bar.close();
+  for (size_t i = 0; i < bns.size(); ++i) {
+    bns[i]->options.momentum(momenta[i]);
+    bns[i]->eval();
+  }
+}
+
+std::vector<torch::Tensor> quantizer_scales(nn::ModelImpl& model) {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : model.named_parameters()) {
+    const auto& name = p.key();
+    if (name.find(".quant.") == std::string::npos) continue;
+    if (name.find("_quantizer.") != std::string::npos) out.push_back(p.value());
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::filesystem::path> newest_best_checkpoint(const std::filesystem::path& project) {
+  std::optional<std::filesystem::path> best;
+  std::filesystem::file_time_type newest{};
+  if (!std::filesystem::is_directory(project)) return best;
+  for (const auto& run : std::filesystem::directory_iterator(project)) {
+    const auto candidate = run.path() / "weights" / "best.qyolo";
+    if (!std::filesystem::exists(candidate)) continue;
+    const auto t = std::filesystem::last_write_time(candidate);
+    if (!best || t > newest) best = candidate, newest = t;
+  }
+  return best;
+}
+
+CorrectionSummary correct(const CorrectionOptions& o) {
+  const Checkpoint ckpt = load_checkpoint(o.weights);
+  auto restored = quant::restore_model(ckpt, o.weights.string());
+  const auto& cfg = restored.config;
+  if (!cfg.quant.enabled) {
+    throw UsageError(o.weights.string() +
+                     " is not a quantized model (its config has quant.enabled "
+                     "false): quantization correction applies to QAT checkpoints");
+  }
+  nn::Model model = restored.model;
+  const torch::Device device(o.device);
+  model->to(device);
+  model->eval();
+
+  const std::string data_yaml =
+      o.data.empty() ? config::resolve_path(cfg.data, cfg.source.parent_path()).string() : o.data;
+  const auto d = data::load_data_yaml(config::resolve_path(data_yaml));
+  data::require_dataset(d);
+  const bool seg = model->nm() > 0;
+  data::ScanOptions scan;
+  if (seg) scan.labels_dir = "labels-seg";
+  const auto masks = seg ? data::MaskFormat::kOverlap : data::MaskFormat::kNone;
+  auto train_images = data::scan_split(d, "train", scan).images;
+  if (o.images > 0 && o.images < static_cast<int>(train_images.size())) {
+    std::mt19937_64 rng(static_cast<uint64_t>(cfg.train.seed));
+    std::shuffle(train_images.begin(), train_images.end(), rng);
+    train_images.resize(o.images);
+  }
+  config::TrainConfig train_cfg = cfg.train;
+  train_cfg.batch = o.batch;
+  train_cfg.workers = o.workers;
+  train_cfg.fraction = 1.0;
+  train_cfg.rect = false;
+  const int stride = static_cast<int>(model->max_stride());
+  auto loader = data::make_train_loader(train_images, cfg.hyp, train_cfg, masks, stride);
+  std::unique_ptr<data::Loader> val;
+  if (o.validate) {
+    val = data::make_val_loader(data::scan_split(d, "val", scan).images, cfg.train.imgsz,
+                                cfg.eval.batch, o.workers, masks, stride);
+  }
+
+  CorrectionSummary summary;
+  summary.images = static_cast<int64_t>(train_images.size());
+  if (val) summary.before = measure(*model, *val, "before correction (EMA model)");
+  if (o.recalibrate_bn) {
+    recalibrate_batch_norms(*model, *loader, o.recalibrate_batches, device);
+    if (val) summary.after_recalibration = measure(*model, *val, "after BN recalibration");
+  }
+
+  const auto sites = model->conv_sites();
+  quant::enable_correction(sites);
+  model->to(device);
+  for (auto& p : model->parameters()) p.set_requires_grad(false);
+  std::vector<torch::Tensor> trainable = quant::correction_parameters(sites);
+  if (o.train_scales) {
+    const auto scales = quantizer_scales(*model);
+    trainable.insert(trainable.end(), scales.begin(), scales.end());
+  }
+  for (auto& p : trainable) p.set_requires_grad(true);
+  for (const auto& p : trainable) summary.trained_parameters += p.numel();
+  torch::optim::Adam optimizer(trainable, torch::optim::AdamOptions(o.lr));
+  TaskLoss loss(*model, cfg.hyp);
+  model->eval();  // BN statistics stay frozen: only γ, β (and optionally the steps) move
+
+  const auto start = std::chrono::steady_clock::now();
+  for (int epoch = 0; epoch < o.epochs; ++epoch) {
+    loader->start_epoch(epoch);
+    ProgressBar bar(loader->size(),
+                    "QC epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs));
+    int64_t batch_index = 0;
+    while (auto batch = loader->next()) {
+      const auto images = normalize_images(batch->images, device);
+      const auto output = model->forward(images);
+      const auto l = loss(output, images, batch->targets.to(device),
+                          batch->masks.defined() ? batch->masks.to(device) : torch::Tensor());
+      if (!torch::isfinite(l.loss).all().item<bool>()) {
+        throw Error("quantization correction: non-finite loss at epoch " + std::to_string(epoch) +
+                    ", batch " + std::to_string(batch_index) + " (first image " +
+                    batch->paths.front() + "); nothing was written");
+      }
+      optimizer.zero_grad();
+      l.loss.sum().backward();
+      optimizer.step();
+      const auto items = l.items.detach().cpu();
+      std::string postfix;
+      const auto names = loss.item_names();
+      for (size_t i = 0; i < names.size() && static_cast<int64_t>(i) < items.numel(); ++i) {
+        postfix += fmt::format("{} {:.4f} ", names[i], items[i].item<double>());
+      }
+      bar.set_postfix(postfix);
+      bar.update();
+      ++batch_index;
+    }
+    bar.close();
+  }
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  {
+    torch::NoGradGuard no_grad;
+    quant::fold_correction(sites);
+  }
+  for (auto& p : model->parameters()) p.set_requires_grad(true);
+  if (val) summary.after = measure(*model, *val, "after correction (folded)");
+
+  Checkpoint out;
+  out.kind = "corrected";
+  out.model_yaml = model->yaml_text();
+  out.config_yaml = ckpt.config_yaml;
+  out.quant_policy = ckpt.quant_policy;
+  out.epoch = ckpt.epoch;
+  model->to(torch::kCPU);
+  out.model = model->state();
+  nlohmann::json meta = {{"stage", restored.stage},       {"corrected_from", o.weights.string()},
+                         {"qc_epochs", o.epochs},         {"qc_lr", o.lr},
+                         {"qc_images", summary.images},   {"recalibrate_bn", o.recalibrate_bn},
+                         {"train_scales", o.train_scales}};
+  out.meta_json = meta.dump();
+  if (summary.before) out.metrics["before/mAP50-95"] = summary.before->map50_95;
+  if (summary.after) {
+    out.metrics["metrics/mAP_0.5"] = summary.after->map50;
+    out.metrics["metrics/mAP_0.5:0.95"] = summary.after->map50_95;
+  }
+  summary.output = o.output.empty() ? o.weights.parent_path() / "corrected.qyolo" : o.output;
+  save_checkpoint(out, summary.output);
+  return summary;
+}
+
+}  // namespace qyolo::train
