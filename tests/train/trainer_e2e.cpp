@@ -1,0 +1,74 @@
+// End-to-end training runs on a few tiny FashionDet images: the run folder, results.csv,
+// checkpoints, and a resumed run that equals the uninterrupted one.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "qyolo/core/checkpoint.h"
+#include "qyolo/data/fashiondet.h"
+#include "qyolo/train/trainer.h"
+#include "support/test_support.h"
+
+namespace qyolo::train {
+namespace {
+
+std::filesystem::path tiny_dataset(const std::filesystem::path& root) {
+  data::FashionDetOptions options;
+  options.out = root / "fashiondet";
+  options.train = 8;
+  options.val = 4;
+  options.img = 64;
+  options.max_items = 3;
+  options.max_scale = 1.5;
+  return data::generate_fashiondet(options).yaml;
+}
+
+config::ExperimentConfig tiny_config(const std::filesystem::path& data_yaml,
+                                     const std::filesystem::path& project, int epochs) {
+  return config::default_experiment(
+      {"model=" + (test::source_dir() / "configs/models/yolov5n.yaml").string(),
+       "data=" + data_yaml.string(), "train.epochs=" + std::to_string(epochs), "train.batch=4",
+       "train.imgsz=64", "train.workers=1", "train.project=" + project.string(), "train.name=exp",
+       "hyp.mosaic=0.0"});
+}
+
+int count_lines(const std::filesystem::path& path) {
+  std::ifstream file(path);
+  std::string line;
+  int n = 0;
+  while (std::getline(file, line)) ++n;
+  return n;
+}
+
+TEST(TrainerE2E, RunFolderAndResumeEqualsUninterrupted) {
+  const auto root = test::temp_dir("trainer_e2e");
+  const auto yaml = tiny_dataset(root);
+
+  const auto straight = train(tiny_config(yaml, root / "runs", 2));
+  EXPECT_EQ(straight.run_dir, root / "runs" / "exp");
+  EXPECT_EQ(straight.epochs_completed, 2);
+  EXPECT_EQ(count_lines(straight.run_dir / "results.csv"), 3);
+  EXPECT_TRUE(std::filesystem::exists(straight.run_dir / "weights" / "best.qyolo"));
+
+  // A second run increments the folder name; stopped after one epoch, then resumed.
+  auto one_epoch = tiny_config(yaml, root / "runs", 2);
+  one_epoch.train.epochs = 1;
+  const auto first = train(one_epoch);
+  EXPECT_EQ(first.run_dir, root / "runs" / "exp2");
+  TrainRunOptions resume;
+  resume.resume = first.run_dir / "weights" / "last.qyolo";
+  const auto resumed = train(tiny_config(yaml, root / "runs", 2), resume);
+  EXPECT_EQ(resumed.run_dir, first.run_dir);
+  EXPECT_EQ(resumed.epochs_completed, 2);
+
+  const auto a = load_checkpoint(straight.run_dir / "weights" / "last.qyolo");
+  const auto b = load_checkpoint(resumed.run_dir / "weights" / "last.qyolo");
+  EXPECT_EQ(a.epoch, 1);
+  EXPECT_EQ(b.epoch, 1);
+  for (const auto& [name, value] : a.model)
+    EXPECT_TRUE(torch::equal(value, b.model.at(name))) << name;
+  for (const auto& [name, value] : a.ema) EXPECT_TRUE(torch::equal(value, b.ema.at(name))) << name;
+}
+
+}  // namespace
+}  // namespace qyolo::train
