@@ -9,10 +9,15 @@
 
 #include "qyolo/core/checkpoint.h"
 #include "qyolo/core/error.h"
+#include "qyolo/core/logging.h"
 #include "qyolo/core/progress.h"
 #include "qyolo/data/create_loader.h"
 #include "qyolo/data/data_yaml.h"
+#include "qyolo/data/plot_batch.h"
+#include "qyolo/eval/plots.h"
 #include "qyolo/eval/validator.h"
+#include "qyolo/quant/calibration.h"
+#include "qyolo/quant/model_factory.h"
 #include "qyolo/train/optimizer.h"
 #include "qyolo/train/train_step.h"
 
@@ -73,6 +78,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
   const auto weights_dir = summary.run_dir / "weights";
   fs::create_directories(weights_dir);
   write_file_atomic(summary.run_dir / "config.yaml", config::to_yaml(config));
+  logging::add_file(summary.run_dir / "train.log");
 
   // Data.
   const auto data =
@@ -80,9 +86,9 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
   data::require_dataset(data);
   const int64_t nc = config.nc > 0 ? config.nc : data.nc;
 
-  // Model and its EMA twin (same yaml).
-  const auto model_path = config::resolve_path(config.model, config.source.parent_path());
-  nn::Model model(model_path, nc);
+  // Model and its EMA twin: same yaml, same quantizers (the final PNQ stage).
+  const int stage = quant::final_stage(config.quant);
+  nn::Model model = quant::build_model(config, nc, stage);
   if (!tc.weights.empty()) model->load_weights(load_weights_file(tc.weights));
   const bool segment = model->head_kind() == nn::HeadKind::kSegment;
   const auto masks = segment ? data::MaskFormat::kOverlap : data::MaskFormat::kNone;
@@ -107,7 +113,21 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
   const LrSchedule schedule(so);
   auto optimizer = make_optimizer(group_parameters(*model), tc.optimizer, config.hyp.lr0,
                                   config.hyp.momentum, schedule.weight_decay());
-  auto shadow = std::make_shared<nn::ModelImpl>(model_path, nc);
+  // Activation steps start from the first calib_batches training batches (fresh runs only).
+  if (config.quant.enabled && options.resume.empty()) {
+    std::vector<torch::Tensor> calibration;
+    train_loader->start_epoch(0);
+    while (static_cast<int>(calibration.size()) < config.quant.calib_batches) {
+      auto batch = train_loader->next();
+      if (!batch) break;
+      calibration.push_back(normalize_images(batch->images, device));
+    }
+    const int initialised = quant::calibrate_activations(
+        *model, calibration, quant::parse_act_init(config.quant.act_init, "quant.act_init"));
+    spdlog::info("Calibrated {} activation quantizers on {} batches", initialised,
+                 calibration.size());
+  }
+  auto shadow = quant::build_model(config, nc, stage).ptr();
   shadow->to(device);
   ModelEma ema(shadow, *model);
   TaskLoss loss(*model, config.hyp);
@@ -150,6 +170,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
     int64_t batch_index = 0;
     while (auto batch = train_loader->next()) {
       const int64_t ni = batch_index + nb * epoch;
+      if (ni == 0) data::save_batch_plot(*batch, data.names, summary.run_dir / "train_batch0.jpg");
       const auto items = step.run(*batch, ni, epoch, batch_index).cpu();
       mean_items =
           batch_index == 0 ? items : (mean_items * batch_index + items) / (batch_index + 1);
@@ -174,14 +195,16 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
     const auto& box = result.box;
     const double fitness = box.fitness;
 
-    std::ofstream csv(results_path, std::ios::app);
-    csv << epoch;
-    for (int64_t k = 0; k < mean_items.size(0); ++k) csv << ',' << mean_items[k].item<double>();
-    csv << ',' << box.summary.mp << ',' << box.summary.mr << ',' << box.summary.map50 << ','
-        << box.summary.map50_95;
-    for (const double v : result.loss_items) csv << ',' << v;
-    for (auto& group : optimizer->param_groups()) csv << ',' << group_lr(group);
-    csv << '\n';
+    {
+      std::ofstream csv(results_path, std::ios::app);
+      csv << epoch;
+      for (int64_t k = 0; k < mean_items.size(0); ++k) csv << ',' << mean_items[k].item<double>();
+      csv << ',' << box.summary.mp << ',' << box.summary.mr << ',' << box.summary.map50 << ','
+          << box.summary.map50_95;
+      for (const double v : result.loss_items) csv << ',' << v;
+      for (auto& group : optimizer->param_groups()) csv << ',' << group_lr(group);
+      csv << '\n';
+    }
 
     const bool improved = fitness > summary.best_fitness || summary.best_epoch < 0;
     if (improved) {
@@ -196,6 +219,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
     ckpt.model_yaml = model->yaml_text();
     ckpt.config_yaml = config::to_yaml(config);
     ckpt.epoch = epoch;
+    ckpt.meta_json = "{\"stage\": " + std::to_string(stage) + "}";
     ckpt.model = cpu_copy(module_state(*model));
     ckpt.ema = cpu_copy(ema.state());
     ckpt.ema_updates = static_cast<double>(ema.updates());
@@ -206,6 +230,10 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
                     {"precision", box.summary.mp}, {"recall", box.summary.mr},
                     {"mAP50", box.summary.map50},  {"mAP50-95", box.summary.map50_95}};
     save_checkpoint(ckpt, weights_dir / "last.qyolo");
+    eval::plot_results(results_path, summary.run_dir / "results.png");
+    if (box.per_class) eval::plot_ap_curves(*box.per_class, data.names, summary.run_dir);
+    eval::plot_confusion_matrix(result.confusion, data.names,
+                                summary.run_dir / "confusion_matrix.png");
     if (improved) save_checkpoint(ckpt, weights_dir / "best.qyolo");
     if (tc.save_period > 0 && (epoch + 1) % tc.save_period == 0)
       save_checkpoint(ckpt, weights_dir / ("epoch" + std::to_string(epoch) + ".qyolo"));
