@@ -72,5 +72,22 @@ TEST(TrainerE2E, RunFolderAndResumeEqualsUninterrupted) {
   for (const auto& [name, value] : a.ema) EXPECT_TRUE(torch::equal(value, b.ema.at(name))) << name;
 }
 
+TEST(TrainerE2E, QuantizedRunCalibratesAndStoresQuantizerState) {
+  const auto root = test::temp_dir("trainer_e2e_quant");
+  auto config = tiny_config(tiny_dataset(root), root / "runs", 1);
+  config.quant.enabled = true;
+  config.quant.calib_batches = 1;
+  const auto summary = train(config);
+  const auto ckpt = load_checkpoint(summary.run_dir / "weights" / "last.qyolo");
+  int steps = 0;
+  for (const auto& [name, value] : ckpt.ema)
+    if (name.find(".quant.") != std::string::npos && name.find("step") != std::string::npos) {
+      ++steps;
+      EXPECT_TRUE(torch::isfinite(value).all().item<bool>()) << name;
+    }
+  EXPECT_GT(steps, 0);
+  EXPECT_NE(ckpt.meta_json.find("stage"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace qyolo::train
