@@ -18,6 +18,8 @@
 #include "qyolo/eval/validator.h"
 #include "qyolo/quant/calibration.h"
 #include "qyolo/quant/model_factory.h"
+#include "qyolo/quant/oscillation.h"
+#include "qyolo/quant/oscillation_damping.h"
 #include "qyolo/train/optimizer.h"
 #include "qyolo/train/train_step.h"
 
@@ -131,7 +133,23 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
   shadow->to(device);
   ModelEma ema(shadow, *model);
   TaskLoss loss(*model, config.hyp);
-  TrainStep step(model, loss, *optimizer, schedule, &ema);
+  // Quantizer-side hooks: oscillation tracking/freezing after each step, the OscDamp term.
+  const auto& q = config.quant;
+  const auto sites = model->conv_sites();
+  double progress = 0;  // fraction of training done, for the dampening schedule
+  TrainStepOptions step_options;
+  if (q.enabled && q.oscillation.track) {
+    step_options.after_optimizer_step = [&sites, &q] {
+      quant::track_oscillations(sites);
+      if (q.freeze.enabled) quant::freeze_oscillating(sites, q.freeze.threshold);
+    };
+  }
+  if (q.enabled && q.dampen.enabled) {
+    step_options.extra_loss = [&sites, &q, &progress] {
+      return quant::dampening_lambda(q.dampen, progress) * quant::dampening_loss(sites);
+    };
+  }
+  TrainStep step(model, loss, *optimizer, schedule, &ema, step_options);
 
   int start_epoch = 0;
   summary.best_fitness = 0;
@@ -170,6 +188,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
     int64_t batch_index = 0;
     while (auto batch = train_loader->next()) {
       const int64_t ni = batch_index + nb * epoch;
+      progress = static_cast<double>(ni) / static_cast<double>(nb * tc.epochs);
       if (ni == 0) data::save_batch_plot(*batch, data.names, summary.run_dir / "train_batch0.jpg");
       const auto items = step.run(*batch, ni, epoch, batch_index).cpu();
       mean_items =
@@ -183,6 +202,15 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
       ++batch_index;
     }
     bar.close();
+    if (q.enabled && q.oscillation.track) {
+      const auto osc_path = summary.run_dir / "oscillation.csv";
+      const bool header = !fs::exists(osc_path);
+      std::ofstream osc(osc_path, std::ios::app);
+      if (header) osc << "epoch,path,layer,oscillating_fraction,frozen,weights\n";
+      for (const auto& layer : quant::oscillation_report(sites, q.oscillation.threshold))
+        osc << epoch << ',' << layer.path << ',' << layer.layer << ',' << layer.oscillating_fraction
+            << ',' << layer.frozen << ',' << layer.weights << '\n';
+    }
 
     const auto val_loss = [&](const nn::ModelOutput& output, const data::Batch& batch) {
       const auto images = normalize_images(batch.images, device);

@@ -77,6 +77,7 @@ TEST(TrainerE2E, QuantizedRunCalibratesAndStoresQuantizerState) {
   auto config = tiny_config(tiny_dataset(root), root / "runs", 1);
   config.quant.enabled = true;
   config.quant.calib_batches = 1;
+  config.quant.dampen.enabled = true;
   const auto summary = train(config);
   const auto ckpt = load_checkpoint(summary.run_dir / "weights" / "last.qyolo");
   int steps = 0;
@@ -87,6 +88,8 @@ TEST(TrainerE2E, QuantizedRunCalibratesAndStoresQuantizerState) {
     }
   EXPECT_GT(steps, 0);
   EXPECT_NE(ckpt.meta_json.find("stage"), std::string::npos);
+  // One header line plus one row per tracked conv.
+  EXPECT_GT(count_lines(summary.run_dir / "oscillation.csv"), 1);
 }
 
 }  // namespace
