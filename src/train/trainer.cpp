@@ -174,7 +174,8 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
                                                   .conf_thres(config.eval.conf)
                                                   .iou_thres(config.eval.iou)
                                                   .max_det(config.eval.max_det)
-                                                  .masks(segment);
+                                                  .masks(segment)
+                                                  .save_json(config.eval.save_json);
   int epochs_without_improvement = 0;
   const int64_t nb = train_loader->size();
   for (int epoch = start_epoch; epoch < tc.epochs; ++epoch) {
@@ -266,6 +267,9 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
     if (tc.save_period > 0 && (epoch + 1) % tc.save_period == 0)
       save_checkpoint(ckpt, weights_dir / ("epoch" + std::to_string(epoch) + ".qyolo"));
     summary.epochs_completed = epoch + 1;
+    // COCO-format predictions of the latest EMA model, for pycocotools-exact scoring.
+    if (config.eval.save_json)
+      write_file_atomic(summary.run_dir / "predictions.json", result.predictions.dump());
     spdlog::info("epoch {}: P {:.4f} R {:.4f} mAP50 {:.4f} mAP50-95 {:.4f} fitness {:.4f}", epoch,
                  box.summary.mp, box.summary.mr, box.summary.map50, box.summary.map50_95, fitness);
 

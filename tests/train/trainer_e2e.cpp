@@ -48,8 +48,9 @@ TEST(TrainerE2E, RunFolderAndResumeEqualsUninterrupted) {
   EXPECT_EQ(straight.run_dir, root / "runs" / "exp");
   EXPECT_EQ(straight.epochs_completed, 2);
   EXPECT_EQ(count_lines(straight.run_dir / "results.csv"), 3);
-  for (const char* file : {"weights/best.qyolo", "weights/last.qyolo", "config.yaml", "train.log",
-                           "results.png", "train_batch0.jpg", "confusion_matrix.png"})
+  for (const char* file :
+       {"weights/best.qyolo", "weights/last.qyolo", "config.yaml", "train.log", "results.png",
+        "train_batch0.jpg", "confusion_matrix.png", "predictions.json"})
     EXPECT_TRUE(std::filesystem::exists(straight.run_dir / file)) << file;
 
   // A second run increments the folder name; stopped after one epoch, then resumed.
