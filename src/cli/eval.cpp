@@ -1,14 +1,226 @@
+// qyolo eval: validate a model on a data yaml or on COCO (ultralytics' table plus pycocotools'
+// 12 numbers from qyolo's own COCOeval), or score an existing COCO results file.
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
 #include "cli/commands.h"
+#include "cli/model_source.h"
+#include "cli/runtime_options.h"
 #include "qyolo/core/error.h"
+#include "qyolo/data/coco.h"
+#include "qyolo/data/create_loader.h"
+#include "qyolo/data/data_yaml.h"
+#include "qyolo/eval/coco_eval.h"
+#include "qyolo/eval/plots.h"
+#include "qyolo/eval/validator.h"
+#include "qyolo/train/trainer.h"
 
 namespace qyolo::cli {
+namespace {
+
+struct EvalOptions {
+  ModelSourceOptions source;
+  RuntimeOptions runtime;
+  std::string data;
+  std::string coco;  // split name, e.g. val2017
+  std::string coco_root;
+  std::string predictions;
+  std::string annotations;
+  std::string iou_type = "bbox";
+  std::string task;  // det | seg; default from the model's head
+  double conf = 0.001;
+  double iou = 0.65;
+  int64_t max_det = 300;
+  int img = 640;
+  int batch = 32;
+  int workers = 4;
+  bool half = false;
+  bool json = false;
+  bool strict = false;
+  std::string project = "runs/val";
+  std::string name = "exp";
+};
+
+// The evaluation split: images with labels, class names, COCO category ids and (when known) the
+// annotations json that pycocotools would score against.
+struct EvalData {
+  std::vector<data::LabeledImage> images;
+  std::vector<std::string> names;
+  std::vector<int> category_ids;
+  std::filesystem::path annotations;
+};
+
+std::filesystem::path coco_root(const EvalOptions& o) {
+  if (!o.coco_root.empty()) return o.coco_root;
+  if (const char* env = std::getenv("QYOLO_DATASETS"); env && *env) {
+    return std::filesystem::path(env) / "coco";
+  }
+  const auto yaml = config::resolve_path("data/coco.yaml");
+  if (std::filesystem::exists(yaml)) return data::load_data_yaml(yaml).root;
+  throw UsageError("--coco " + o.coco +
+                   ": no COCO root. Give --coco-root DIR, set QYOLO_DATASETS "
+                   "(DIR/coco), or set path in configs/data/coco.yaml");
+}
+
+EvalData coco_split(const EvalOptions& o) {
+  const auto root = coco_root(o);
+  const auto json = root / "annotations" / ("instances_" + o.coco + ".json");
+  const auto images = root / "images" / o.coco;
+  for (const auto& p : {json, images}) {
+    if (!std::filesystem::exists(p)) {
+      throw Error("--coco " + o.coco + ": '" + p.string() + "' does not exist (COCO root " +
+                  root.string() + ", from --coco-root, QYOLO_DATASETS or configs/data/coco.yaml)");
+    }
+  }
+  auto coco = data::read_coco_json(json, images);
+  return {std::move(coco.images), std::move(coco.names), std::move(coco.category_ids), json};
+}
+
+EvalData yaml_split(const std::string& data_yaml, bool segments, bool strict) {
+  const auto d = data::load_data_yaml(config::resolve_path(data_yaml));
+  data::require_dataset(d);
+  data::ScanOptions scan;
+  scan.strict = strict;
+  if (segments) scan.labels_dir = "labels-seg";
+  auto split = data::scan_split(d, "val", scan);
+  if (!split.summary.empty()) spdlog::warn("{}", split.summary);
+  EvalData e{std::move(split.images), d.names, {}, {}};
+  const auto ann = d.root / "annotations" / "instances_val.json";
+  if (std::filesystem::exists(ann)) e.annotations = ann;
+  return e;
+}
+
+void print_coco(const eval::CocoEvalResult& r) { std::cout << r.summary_text << std::flush; }
+
+int run_predictions(const EvalOptions& o) {
+  if (o.annotations.empty()) throw UsageError("--predictions needs --annotations <instances json>");
+  const auto r = eval::evaluate_coco_files(o.predictions, o.annotations,
+                                           eval::parse_coco_iou_type(o.iou_type));
+  if (o.json) {
+    std::cout << r.json.dump(2) << "\n";
+  } else {
+    print_coco(r);
+  }
+  return 0;
+}
+
+int run_model(const EvalOptions& o) {
+  LoadedModel loaded = load_model_source(o.source);
+  auto& model = *loaded.model;
+  const torch::Device device = o.runtime.apply(loaded.config ? loaded.config->train.device : "cpu");
+  model.to(device);
+  if (o.half && device.is_cuda()) model.to(torch::kHalf);
+  const bool seg = o.task.empty() ? model.nm() > 0 : o.task == "seg";
+  if (seg && model.nm() == 0)
+    throw UsageError("--task seg needs a segmentation model (Segment head)");
+
+  std::string data_yaml = o.data;
+  if (data_yaml.empty() && o.coco.empty() && loaded.config) {
+    data_yaml =
+        config::resolve_path(loaded.config->data, loaded.config->source.parent_path()).string();
+  }
+  if (data_yaml.empty() && o.coco.empty()) {
+    throw UsageError("give the data to evaluate on: --data <data yaml> or --coco val2017");
+  }
+  EvalData split = o.coco.empty() ? yaml_split(data_yaml, seg, o.strict) : coco_split(o);
+  const auto loader =
+      data::make_val_loader(split.images, o.img, o.batch, o.workers,
+                            seg ? data::MaskFormat::kOverlap : data::MaskFormat::kNone,
+                            static_cast<int>(model.max_stride()));
+  const auto result = eval::validate(model, *loader, model.nc(),
+                                     eval::ValidationOptions()
+                                         .conf_thres(o.conf)
+                                         .iou_thres(o.iou)
+                                         .max_det(o.max_det)
+                                         .masks(seg)
+                                         .save_json(true)
+                                         .category_ids(split.category_ids));
+  const auto dir = train::increment_run_dir(std::filesystem::path(o.project) / o.name, false);
+  std::filesystem::create_directories(dir);
+  std::cout << result.table(split.names) << "\n";
+  std::printf("Speed: %.1fms inference, %.1fms NMS per image at shape (%d, 3, %d, %d)\n",
+              result.ms_per_image_inference, result.ms_per_image_nms, o.batch, o.img, o.img);
+  if (result.box.per_class) {
+    eval::plot_ap_curves(*result.box.per_class, split.names, dir);
+    eval::plot_confusion_matrix(result.confusion, split.names, dir / "confusion_matrix.png");
+  }
+  const auto predictions = dir / "predictions.json";
+  std::ofstream(predictions) << result.predictions.dump();
+  nlohmann::json summary = {{"weights", loaded.description},
+                            {"images", result.images},
+                            {"instances", result.labels},
+                            {"precision", result.box.summary.mp},
+                            {"recall", result.box.summary.mr},
+                            {"mAP50", result.box.summary.map50},
+                            {"mAP50-95", result.box.summary.map50_95}};
+  if (result.mask) {
+    summary["mask_mAP50"] = result.mask->summary.map50;
+    summary["mask_mAP50-95"] = result.mask->summary.map50_95;
+  }
+  if (!split.annotations.empty() && !result.predictions.empty()) {
+    std::cout << "\nCOCO evaluation of " << predictions.string() << " against "
+              << split.annotations.string() << " (pycocotools' COCOeval, bbox):\n";
+    const auto coco =
+        eval::evaluate_coco_files(predictions, split.annotations, eval::CocoIouType::kBbox);
+    print_coco(coco);
+    summary["coco_bbox"] = coco.json;
+  }
+  std::ofstream(dir / "metrics.json") << summary.dump(2);
+  if (o.json) std::cout << summary.dump(2) << "\n";
+  spdlog::info("Results saved to {}", dir.string());
+  return 0;
+}
+
+}  // namespace
 
 Command add_eval(CLI::App& app) {
-  CLI::App* sub = app.add_subcommand("eval", "eval");
-  return {sub,
-          []() -> int { throw UsageError("'qyolo eval' is not available in this build yet"); }};
+  auto o = std::make_shared<EvalOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "eval",
+      "Validate a model (ultralytics table + COCO 12 numbers) or score a COCO results file");
+  add_model_source_options(sub, o->source);
+  o->runtime.add_to(sub);
+  sub->add_option("--data", o->data, "Data yaml whose val split is evaluated (default: the run's)");
+  sub->add_option("--coco", o->coco, "Evaluate on a COCO split, e.g. val2017");
+  sub->add_option("--coco-root", o->coco_root,
+                  "COCO folder with images/ and annotations/ (else $QYOLO_DATASETS/coco or "
+                  "configs/data/coco.yaml)");
+  sub->add_option("--predictions", o->predictions,
+                  "Score this COCO results json (no model needed)");
+  sub->add_option("--annotations", o->annotations, "COCO instances json for --predictions");
+  sub->add_option("--iou-type", o->iou_type, "bbox or segm (with --predictions)")
+      ->check(CLI::IsMember({"bbox", "segm"}))
+      ->capture_default_str();
+  sub->add_option("--task", o->task, "det or seg (default: from the model's head)")
+      ->check(CLI::IsMember({"det", "seg"}));
+  sub->add_option("--conf", o->conf, "Confidence threshold")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  sub->add_option("--iou", o->iou, "NMS IoU threshold")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  sub->add_option("--max-det", o->max_det, "Detections per image")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  sub->add_option("--img", o->img, "Inference size")
+      ->check(CLI::Range(32, 8192))
+      ->capture_default_str();
+  sub->add_option("--batch", o->batch, "Batch size")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  sub->add_option("--workers", o->workers, "Loader threads")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
+  sub->add_flag("--half", o->half, "FP16 inference (CUDA only)");
+  sub->add_flag("--strict", o->strict, "Stop on a bad image or label line instead of skipping it");
+  sub->add_flag("--json", o->json, "Also print the metrics as JSON");
+  sub->add_option("--project", o->project, "Parent folder of the results")->capture_default_str();
+  sub->add_option("--name", o->name, "Results folder name (incremented if it exists)")
+      ->capture_default_str();
+  return {sub, [o] { return o->predictions.empty() ? run_model(*o) : run_predictions(*o); }};
 }
 
 }  // namespace qyolo::cli

@@ -4,17 +4,19 @@
 #include <torch/torch.h>
 
 #include <CLI/CLI.hpp>
+#include <optional>
 #include <string>
 
 namespace qyolo::cli {
 
 struct RuntimeOptions {
-  std::string device = "cpu";
+  std::optional<std::string> device;  // unset: the config's device (cpu by default)
   int threads = 0;
 
   void add_to(CLI::App* app);
-  // Applies the thread count and returns the device, checking it exists in this build.
-  torch::Device apply() const;
+  // Applies the thread count and returns the device (`fallback` when --device was not given),
+  // checking it exists in this build.
+  torch::Device apply(const std::string& fallback = "cpu") const;
 };
 
 }  // namespace qyolo::cli
