@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "qyolo/core/build_info.h"
+#include "qyolo/core/crc32.h"
 #include "qyolo/core/error.h"
 
 namespace qyolo {
@@ -18,21 +19,6 @@ namespace {
 
 constexpr char kMagic[8] = {'Q', 'Y', 'O', 'L', 'O', 'C', 'K', 'P'};
 constexpr size_t kHeaderSize = 8 + 4 + 8 + 4;
-
-uint32_t crc32(const char* data, size_t n) {
-  static const auto table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  uint32_t c = 0xFFFFFFFFu;
-  for (size_t i = 0; i < n; ++i) c = table[(c ^ static_cast<uint8_t>(data[i])) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
 
 template <class T>
 void put(std::string& s, T v) {

@@ -5,6 +5,7 @@
 #include <iterator>
 #include <string>
 
+#include "qyolo/core/crc32.h"
 #include "qyolo/core/error.h"
 
 namespace qyolo::data {
@@ -178,21 +179,6 @@ class Inflater {
   int bit_count_ = 0;
 };
 
-uint32_t crc32(const uint8_t* data, size_t size) {
-  static const std::array<uint32_t, 256> table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t n = 0; n < 256; ++n) {
-      uint32_t c = n;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-      t[n] = c;
-    }
-    return t;
-  }();
-  uint32_t c = 0xffffffffu;
-  for (size_t i = 0; i < size; ++i) c = table[(c ^ data[i]) & 0xff] ^ (c >> 8);
-  return c ^ 0xffffffffu;
-}
-
 uint32_t read_le32(const uint8_t* p) {
   return p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<uint32_t>(p[3]) << 24);
 }
@@ -236,7 +222,7 @@ std::vector<uint8_t> gunzip(const std::vector<uint8_t>& compressed, const std::s
       const uint32_t crc = read_le32(compressed.data() + pos);
       const uint32_t size = read_le32(compressed.data() + pos + 4);
       pos += 8;
-      if (crc != crc32(out.data() + start, out.size() - start) ||
+      if (crc != qyolo::crc32(out.data() + start, out.size() - start) ||
           size != static_cast<uint32_t>(out.size() - start)) {
         throw CorruptStream();
       }
