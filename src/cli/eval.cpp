@@ -40,6 +40,7 @@ struct EvalOptions {
   bool half = false;
   bool json = false;
   bool strict = false;
+  bool exist_ok = false;
   std::string project = "runs/val";
   std::string name = "exp";
 };
@@ -138,7 +139,7 @@ int run_model(const EvalOptions& o) {
                                          .masks(seg)
                                          .save_json(true)
                                          .category_ids(split.category_ids));
-  const auto dir = train::increment_run_dir(std::filesystem::path(o.project) / o.name, false);
+  const auto dir = train::increment_run_dir(std::filesystem::path(o.project) / o.name, o.exist_ok);
   std::filesystem::create_directories(dir);
   std::cout << result.table(split.names) << "\n";
   std::printf("Speed: %.1fms inference, %.1fms NMS per image at shape (%d, 3, %d, %d)\n",
@@ -217,6 +218,7 @@ Command add_eval(CLI::App& app) {
   sub->add_flag("--half", o->half, "FP16 inference (CUDA only)");
   sub->add_flag("--strict", o->strict, "Stop on a bad image or label line instead of skipping it");
   sub->add_flag("--json", o->json, "Also print the metrics as JSON");
+  sub->add_flag("--exist-ok", o->exist_ok, "Reuse the results folder instead of incrementing its name");
   sub->add_option("--project", o->project, "Parent folder of the results")->capture_default_str();
   sub->add_option("--name", o->name, "Results folder name (incremented if it exists)")
       ->capture_default_str();
