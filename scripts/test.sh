@@ -10,4 +10,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
 cd "${BUILD_DIR:-build}"
-ctest --output-on-failure --timeout 1800 "$@"
+ctest --output-on-failure --timeout 1800 -j "$(nproc)" "$@"

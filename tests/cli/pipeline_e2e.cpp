@@ -10,21 +10,18 @@
 namespace qyolo {
 namespace {
 
+// Each test works in a folder of its own (ctest runs tests in parallel).
 class Pipeline : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { dir_ = new std::filesystem::path(test::temp_dir("pipeline")); }
-  static void TearDownTestSuite() { delete dir_; }
+  void SetUp() override { dir_ = test::temp_dir("pipeline"); }
 
-  static test::CommandResult qyolo(const std::string& args) {
-    const auto r = test::run_command("cd " + dir_->string() + " && " + test::qyolo_bin().string() +
-                                     " " + args);
-    return r;
+  test::CommandResult qyolo(const std::string& args) const {
+    return test::run_command("cd " + dir_.string() + " && " + test::qyolo_bin().string() + " " +
+                             args);
   }
 
-  static std::filesystem::path* dir_;
+  std::filesystem::path dir_;
 };
-
-std::filesystem::path* Pipeline::dir_ = nullptr;
 
 TEST_F(Pipeline, FromDataToDeployment) {
   const std::string small = " --img 160 --batch 8 --workers 1 --threads 1";
@@ -33,7 +30,7 @@ TEST_F(Pipeline, FromDataToDeployment) {
 
   r = qyolo("train --config fashiondet/yolov5n_fp.yaml --epochs 2" + small);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const auto fp = *dir_ / "runs/train/fashiondet_yolov5n_fp";
+  const auto fp = dir_ / "runs/train/fashiondet_yolov5n_fp";
   for (const char* f :
        {"weights/best.qyolo", "weights/last.qyolo", "results.csv", "results.png", "config.yaml",
         "train_batch0.jpg", "PR_curve.png", "confusion_matrix.png"}) {
@@ -43,7 +40,7 @@ TEST_F(Pipeline, FromDataToDeployment) {
   // The W4A4 config starts from the FP run's best.qyolo by itself.
   r = qyolo("train --config fashiondet/yolov5n_w4a4.yaml --epochs 1" + small);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const auto q = *dir_ / "runs/train/fashiondet_yolov5n_w4a4";
+  const auto q = dir_ / "runs/train/fashiondet_yolov5n_w4a4";
   ASSERT_TRUE(std::filesystem::exists(q / "weights/best.qyolo"));
 
   // As a new user types it: no flags but the epoch count.
