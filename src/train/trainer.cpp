@@ -14,6 +14,7 @@
 #include "qyolo/data/create_loader.h"
 #include "qyolo/data/data_yaml.h"
 #include "qyolo/data/plot_batch.h"
+#include "qyolo/dist/launch_env.h"
 #include "qyolo/eval/plots.h"
 #include "qyolo/eval/validator.h"
 #include "qyolo/quant/calibration.h"
@@ -65,6 +66,19 @@ std::string results_header(const std::vector<std::string>& items) {
 }  // namespace
 
 TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions& options) {
+  // Several processes would each train alone and overwrite one run folder: refuse until the
+  // trainer averages gradients through qyolo::dist.
+  if (const auto env = dist::launch_env_from_process(); env.world_size > 1) {
+    throw UsageError("qyolo train was started as rank " + std::to_string(env.rank) + " of " +
+                     std::to_string(env.world_size) + " (" + env.launcher +
+                     "), but the trainer does not run data parallel yet; start one process");
+  }
+  if (config.quant.enabled && config.quant.stages.size() > 1) {
+    spdlog::warn(
+        "quant.stages lists {} PNQ stages; this trainer trains the final stage ('{}') for "
+        "all {} epochs (stage-by-stage training is not implemented yet)",
+        config.quant.stages.size(), config.quant.stages.back().name, config.train.epochs);
+  }
   const auto& tc = config.train;
   const torch::Device device(tc.device);
   torch::manual_seed(tc.seed);
