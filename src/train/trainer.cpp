@@ -69,7 +69,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
   // Several processes would each train alone and overwrite one run folder: refuse until the
   // trainer averages gradients through qyolo::dist.
   if (const auto env = dist::launch_env_from_process(); env.world_size > 1) {
-    throw UsageError("qyolo train was started as rank " + std::to_string(env.rank) + " of " +
+    throw UsageError("started as rank " + std::to_string(env.rank) + " of " +
                      std::to_string(env.world_size) + " (" + env.launcher +
                      "), but the trainer does not run data parallel yet; start one process");
   }
