@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "cli/inference_flags.h"
 #include "cli/model_source.h"
 #include "cli/runtime_options.h"
 #include "qyolo/core/error.h"
@@ -90,18 +91,7 @@ Command add_detect(CLI::App& app) {
                   "Image, folder, glob, .txt list of images or video file (repeatable)")
       ->required();
   sub->add_option("--data", o->data, "Data yaml for class names (default: the run's)");
-  sub->add_option("--img", o->img, "Inference size")
-      ->check(CLI::Range(32, 8192))
-      ->capture_default_str();
-  sub->add_option("--conf", o->conf, "Confidence threshold")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
-  sub->add_option("--iou", o->iou, "NMS IoU threshold")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
-  sub->add_option("--max-det", o->max_det, "Detections per image")
-      ->check(CLI::Range(1, 100000))
-      ->capture_default_str();
+  add_inference_flags(sub, o->img, o->conf, o->iou, o->max_det);
   sub->add_option("--classes", o->classes, "Keep only these class indices")
       ->check(CLI::NonNegativeNumber);
   sub->add_flag("--agnostic", o->agnostic, "Class-agnostic NMS");

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/inference_flags.h"
 #include "cli/model_source.h"
 #include "cli/runtime_options.h"
 #include "qyolo/core/error.h"
@@ -197,18 +198,7 @@ Command add_eval(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--task", o->task, "det or seg (default: from the model's head)")
       ->check(CLI::IsMember({"det", "seg"}));
-  sub->add_option("--conf", o->conf, "Confidence threshold")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
-  sub->add_option("--iou", o->iou, "NMS IoU threshold")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
-  sub->add_option("--max-det", o->max_det, "Detections per image")
-      ->check(CLI::Range(1, 100000))
-      ->capture_default_str();
-  sub->add_option("--img", o->img, "Inference size")
-      ->check(CLI::Range(32, 8192))
-      ->capture_default_str();
+  add_inference_flags(sub, o->img, o->conf, o->iou, o->max_det);
   sub->add_option("--batch", o->batch, "Batch size")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
@@ -218,7 +208,8 @@ Command add_eval(CLI::App& app) {
   sub->add_flag("--half", o->half, "FP16 inference (CUDA only)");
   sub->add_flag("--strict", o->strict, "Stop on a bad image or label line instead of skipping it");
   sub->add_flag("--json", o->json, "Also print the metrics as JSON");
-  sub->add_flag("--exist-ok", o->exist_ok, "Reuse the results folder instead of incrementing its name");
+  sub->add_flag("--exist-ok", o->exist_ok,
+                "Reuse the results folder instead of incrementing its name");
   sub->add_option("--project", o->project, "Parent folder of the results")->capture_default_str();
   sub->add_option("--name", o->name, "Results folder name (incremented if it exists)")
       ->capture_default_str();
