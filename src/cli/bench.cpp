@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -29,6 +30,7 @@
 #include "qyolo/eval/coco_eval.h"
 #include "qyolo/nn/model.h"
 #include "qyolo/quant/calibration.h"
+#include "qyolo/quant/fake_quantize.h"
 #include "qyolo/quant/policy.h"
 #include "qyolo/train/optimizer.h"
 #include "qyolo/train/task_loss.h"
@@ -289,6 +291,53 @@ int run_eval(const EvalOptions& o) {
   return 0;
 }
 
+// ---------------------------------------------------------------- fake-quant
+
+struct FakeQuantOptions {
+  std::vector<int64_t> shape{16, 16, 160, 160};  // yolov5n's largest activation, b16 at 320 px
+  int repeats = 10;
+  RuntimeOptions runtime;
+  bool json = false;
+};
+
+int run_fake_quant(const FakeQuantOptions& o) {
+  const torch::Device device = o.runtime.apply();
+  torch::manual_seed(0);
+  const auto x = torch::randn(o.shape, torch::TensorOptions().device(device)).requires_grad_();
+  const auto grad = torch::randn_like(x);
+  const auto step = torch::tensor({0.05f}, x.options()).requires_grad_();
+  const auto offset = torch::tensor({-0.3f}, x.options()).requires_grad_();
+  const auto zero_point = torch::tensor({6.f}, x.options()).requires_grad_();
+  // Forward and backward of an unsigned 4-bit LSQ+ activation quantizer, median of repeats.
+  const auto time = [&](const std::function<torch::Tensor()>& forward) {
+    std::vector<double> seconds;
+    for (int i = 0; i <= o.repeats; ++i) {
+      const auto start = Clock::now();
+      forward().backward(grad);
+      if (i > 0) seconds.push_back(seconds_since(start));  // the first call warms up
+    }
+    return median(seconds);
+  };
+  const double fused = time([&] { return quant::fake_quantize(x, step, offset, 0, 15, 1e-3); });
+  const double aten = time([&] {
+    return at::_fake_quantize_learnable_per_tensor_affine(x, step, zero_point, 0, 15, 1e-3);
+  });
+  const int threads = torch::get_num_threads();
+  if (o.json) {
+    std::cout << nlohmann::json{{"shape", o.shape},
+                                {"fused_s", fused},
+                                {"aten_s", aten},
+                                {"threads", threads}}
+                     .dump()
+              << "\n";
+    return 0;
+  }
+  std::cout << std::fixed << std::setprecision(2) << "fake-quant fwd+bwd, " << threads
+            << " thread(s): fused " << fused * 1e3 << " ms, ATen " << aten * 1e3 << " ms ("
+            << aten / fused << "x)\n";
+  return 0;
+}
+
 }  // namespace
 
 Command add_bench(CLI::App& app) {
@@ -333,7 +382,20 @@ Command add_bench(CLI::App& app) {
   ev->runtime.add_to(eval_sub);
   eval_sub->add_flag("--json", ev->json, "Print one JSON line");
 
-  return {sub, [sub, step, qat, loader, ev]() -> int {
+  auto fq = std::make_shared<FakeQuantOptions>();
+  CLI::App* fq_sub = sub->add_subcommand(
+      "fake-quant", "Fused LSQ+ fake-quant kernel vs ATen's learnable op (forward + backward)");
+  fq_sub->add_option("--shape", fq->shape, "Activation shape N C H W")
+      ->expected(4)
+      ->capture_default_str();
+  fq_sub->add_option("--repeats", fq->repeats, "Timed calls per kernel")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  fq->runtime.add_to(fq_sub);
+  fq_sub->add_flag("--json", fq->json, "Print one JSON line");
+
+  return {sub, [sub, step, qat, loader, ev, fq]() -> int {
+            if (sub->got_subcommand("fake-quant")) return run_fake_quant(*fq);
             if (sub->got_subcommand("train-step")) return run_train_step(*step);
             if (sub->got_subcommand("qat")) return run_qat(*qat);
             if (sub->got_subcommand("loader")) return run_loader(*loader);

@@ -64,11 +64,16 @@ Command add_correct(CLI::App& app) {
   sub->add_option("--images", o->run.images, "Calibration images from the train split (0 = all)")
       ->check(CLI::Range(0, 100000000))
       ->capture_default_str();
-  sub->add_option("--batch", o->run.batch, "Batch size")
+  sub->add_option("--batch", o->run.batch,
+                  "Batch size (global: split over data-parallel processes)")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
   sub->add_option("--workers", o->run.workers, "Loader threads")
       ->check(CLI::Range(0, 256))
+      ->capture_default_str();
+  sub->add_option("--dist-timeout", o->run.dist_timeout,
+                  "Seconds a data-parallel process waits for its peers before failing")
+      ->check(CLI::Range(1, 7 * 86400))
       ->capture_default_str();
   sub->add_flag("--recalibrate-bn", o->run.recalibrate_bn,
                 "Re-estimate BN running statistics on the calibration data first");

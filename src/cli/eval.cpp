@@ -15,7 +15,7 @@
 #include "qyolo/data/create_loader.h"
 #include "qyolo/data/data_yaml.h"
 #include "qyolo/eval/coco_eval.h"
-#include "qyolo/eval/plots.h"
+#include "qyolo/eval/validation_plots.h"
 #include "qyolo/eval/validator.h"
 #include "qyolo/train/trainer.h"
 
@@ -145,10 +145,7 @@ int run_model(const EvalOptions& o) {
   std::cout << result.table(split.names) << "\n";
   std::printf("Speed: %.1fms inference, %.1fms NMS per image at shape (%d, 3, %d, %d)\n",
               result.ms_per_image_inference, result.ms_per_image_nms, o.batch, o.img, o.img);
-  if (result.box.per_class) {
-    eval::plot_ap_curves(*result.box.per_class, split.names, dir);
-    eval::plot_confusion_matrix(result.confusion, split.names, dir / "confusion_matrix.png");
-  }
+  eval::save_validation_plots(result, split.names, dir);
   const auto predictions = dir / "predictions.json";
   std::ofstream(predictions) << result.predictions.dump();
   nlohmann::json summary = {{"weights", loaded.description},

@@ -7,14 +7,19 @@
 
 namespace qyolo::data {
 
+void check_global_batch(int batch, int world_size) {
+  if (batch % world_size != 0) {
+    throw UsageError("train.batch = " + std::to_string(batch) +
+                     " is not a multiple of the number of processes (" +
+                     std::to_string(world_size) +
+                     "); it is the global batch size, split evenly over the processes");
+  }
+}
+
 std::unique_ptr<Loader> make_train_loader(std::vector<LabeledImage> images, const config::Hyp& hyp,
                                           const config::TrainConfig& train, MaskFormat masks,
                                           int stride, ProcessRank process) {
-  if (train.batch < process.world_size) {
-    throw UsageError("train.batch = " + std::to_string(train.batch) +
-                     " is smaller than the number of processes (" +
-                     std::to_string(process.world_size) + "); it is the global batch size");
-  }
+  check_global_batch(train.batch, process.world_size);
   if (!(train.fraction > 0.0 && train.fraction <= 1.0)) {
     throw UsageError("train.fraction = " + std::to_string(train.fraction) + " must be in (0, 1]");
   }

@@ -61,6 +61,9 @@ cv::Mat plot_batch(const Batch& batch, const std::vector<std::string>& names,
     int64_t rank = 0;
     for (int64_t row = 0; row < targets.size(0); ++row) {
       if (static_cast<int64_t>(targets[row][0].item<float>()) != i) continue;
+      const bool prediction = targets.size(1) > 6;
+      const double conf = prediction ? targets[row][6].item<double>() : 1.0;
+      if (prediction && conf < options.conf_threshold) continue;
       const int cls = static_cast<int>(targets[row][1].item<float>());
       const cv::Scalar colour = class_colour(cls);
       if (batch.masks.defined()) {
@@ -74,8 +77,9 @@ cv::Mat plot_batch(const Batch& batch, const std::vector<std::string>& names,
       const cv::Point p1(static_cast<int>(cx - bw / 2), static_cast<int>(cy - bh / 2));
       const cv::Point p2(static_cast<int>(cx + bw / 2), static_cast<int>(cy + bh / 2));
       cv::rectangle(tile, p1, p2, colour, thickness);
-      const std::string label =
+      std::string label =
           cls >= 0 && cls < static_cast<int>(names.size()) ? names[cls] : std::to_string(cls);
+      if (prediction) label += " " + std::to_string(conf).substr(0, 4);
       int baseline = 0;
       const cv::Size text = cv::getTextSize(label, cv::FONT_HERSHEY_SIMPLEX, font, 1, &baseline);
       const cv::Point origin(p1.x, std::max(text.height + 2, p1.y - 2));

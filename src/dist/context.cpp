@@ -410,7 +410,11 @@ std::string Context::backend() const { return impl_->backend_; }
 void Context::all_reduce_sum(const std::vector<torch::Tensor>& tensors) {
   if (!is_distributed() || tensors.empty()) return;
   torch::NoGradGuard no_grad;
-  for (const auto& group : group_by_type(tensors)) {
+  // Gloo has no bool type: flags (e.g. a quantizer's "initialized") travel as their bytes.
+  std::vector<torch::Tensor> sendable;
+  for (const auto& t : tensors)
+    sendable.push_back(t.scalar_type() == torch::kBool ? t.view(torch::kUInt8) : t);
+  for (const auto& group : group_by_type(sendable)) {
     const bool single = group.size() == 1 && group.front().is_contiguous();
     std::vector<at::Tensor> flat{single ? group.front()
                                         : torch::utils::flatten_dense_tensors(group)};
@@ -448,7 +452,11 @@ void Context::broadcast(const std::vector<torch::Tensor>& tensors, int root) {
   if (!is_distributed() || tensors.empty()) return;
   TORCH_CHECK(root >= 0 && root < world_size(), "broadcast root ", root, " is not a rank");
   torch::NoGradGuard no_grad;
-  for (const auto& group : group_by_type(tensors)) {
+  // Gloo has no bool type: flags (e.g. a quantizer's "initialized") travel as their bytes.
+  std::vector<torch::Tensor> sendable;
+  for (const auto& t : tensors)
+    sendable.push_back(t.scalar_type() == torch::kBool ? t.view(torch::kUInt8) : t);
+  for (const auto& group : group_by_type(sendable)) {
     const bool single = group.size() == 1 && group.front().is_contiguous();
     std::vector<at::Tensor> flat{single ? group.front()
                                         : torch::utils::flatten_dense_tensors(group)};
@@ -498,6 +506,11 @@ void Context::barrier() {
 
 void Context::shutdown() {
   if (impl_) impl_->shutdown();
+}
+
+torch::Device process_device(const std::string& configured, const Context& context) {
+  const torch::Device device(configured);
+  return device.is_cuda() && context.is_distributed() ? context.device() : device;
 }
 
 void broadcast_module(torch::nn::Module& module, Context& context) {

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
 
 #include "chart.h"
+#include "csv_table.h"
 #include "qyolo/core/error.h"
 
 namespace qyolo::eval {
@@ -218,44 +220,15 @@ void plot_confusion_matrix(const ConfusionMatrix& matrix, const std::vector<std:
 }
 
 void plot_results(const std::filesystem::path& results_csv, const std::filesystem::path& file) {
-  std::ifstream in(results_csv);
-  if (!in) {
-    throw Error(SourceLocation{results_csv.string()}, "cannot open the results file");
-  }
-  auto trim = [](std::string s) {
-    const auto b = s.find_first_not_of(" \t\r"), e = s.find_last_not_of(" \t\r");
-    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
-  };
-  std::string line;
-  std::vector<std::string> header;
-  if (std::getline(in, line)) {
-    std::stringstream ss(line);
-    for (std::string cell; std::getline(ss, cell, ',');) {
-      header.push_back(trim(cell));
-    }
-  }
-  std::vector<std::vector<double>> columns(header.size());
-  int line_no = 1;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (trim(line).empty()) {
-      continue;
-    }
-    std::stringstream ss(line);
-    size_t c = 0;
-    for (std::string cell; std::getline(ss, cell, ',') && c < columns.size(); ++c) {
-      try {
-        columns[c].push_back(std::stod(trim(cell)));
-      } catch (const std::exception&) {
-        throw Error(SourceLocation{results_csv.string(), line_no},
-                    "column '" + header[c] + "' holds '" + trim(cell) + "', expected a number");
-      }
-    }
-  }
-  if (header.size() < 2 || columns[0].empty()) {
+  const CsvTable table = read_csv(results_csv);
+  const auto& header = table.header;
+  if (header.size() < 2 || table.rows.empty()) {
     throw Error(SourceLocation{results_csv.string()},
                 "expected a header (epoch, metrics...) and at least one row");
   }
+  std::vector<std::vector<double>> columns(header.size());
+  for (size_t r = 0; r < table.rows.size(); ++r)
+    for (size_t c = 0; c < header.size(); ++c) columns[c].push_back(table.number(r, c));
   const int panels = static_cast<int>(header.size()) - 1;
   const int grid_cols = (panels + 1) / 2, grid_rows = panels > 1 ? 2 : 1;
   const int pw = 360, ph = 300;
@@ -320,6 +293,46 @@ void draw_detections(cv::Mat& image, const torch::Tensor& detections,
     cv::putText(image, label, {p1.x, outside ? p1.y - 2 : p1.y + size.height + 2},
                 cv::FONT_HERSHEY_SIMPLEX, font_scale, kWhite, tf, cv::LINE_AA);
   }
+}
+
+void plot_oscillation(const std::filesystem::path& oscillation_csv,
+                      const std::filesystem::path& file) {
+  const CsvTable table = read_csv(oscillation_csv);
+  const size_t c_epoch = table.column("epoch"), c_path = table.column("path"),
+               c_fraction = table.column("oscillating_fraction"),
+               c_weights = table.column("weights");
+  if (table.rows.empty()) {
+    throw Error(SourceLocation{oscillation_csv.string()}, "has no rows to plot");
+  }
+  // Per layer: its fraction per epoch; overall: the weight-weighted mean per epoch.
+  std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> layers;
+  std::map<double, std::pair<double, double>> overall;  // epoch -> (Σ fraction·n, Σ n)
+  for (size_t r = 0; r < table.rows.size(); ++r) {
+    const double epoch = table.number(r, c_epoch), fraction = table.number(r, c_fraction);
+    const double weights = table.number(r, c_weights);
+    auto& layer = layers[table.rows[r][c_path]];
+    layer.first.push_back(epoch);
+    layer.second.push_back(100 * fraction);
+    overall[epoch].first += fraction * weights;
+    overall[epoch].second += weights;
+  }
+  std::vector<double> x, y;
+  for (const auto& [epoch, sums] : overall) {
+    x.push_back(epoch);
+    y.push_back(sums.second > 0 ? 100 * sums.first / sums.second : 0);
+  }
+  double top = 0;
+  for (const auto& [path, series] : layers)
+    top = std::max(top, *std::max_element(series.second.begin(), series.second.end()));
+  const double x1 = x.back() > x.front() ? x.back() : x.front() + 1;
+  cv::Mat canvas(600, 900, CV_8UC3, kWhite);
+  Chart chart(canvas, {0, 0, 900, 600}, x.front(), x1, 0, std::max(top * 1.05, 1e-3), 220);
+  chart.axes("Oscillating weights (flip frequency above threshold)", "epoch", "% of weights");
+  for (const auto& [path, series] : layers) chart.line(series.first, series.second, kGrey, 1);
+  chart.line(x, y, kBlue, 3, false, true);
+  chart.legend_entry("each quantized layer", kGrey, 1);
+  chart.legend_entry("all layers " + fixed(y.back(), 2) + "%", kBlue, 3);
+  write_png(canvas, file);
 }
 
 }  // namespace qyolo::eval

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 
 #include "qyolo/core/checkpoint.h"
@@ -12,6 +13,8 @@
 #include "qyolo/core/progress.h"
 #include "qyolo/data/create_loader.h"
 #include "qyolo/data/data_yaml.h"
+#include "qyolo/dist/context.h"
+#include "qyolo/dist/data_parallel.h"
 #include "qyolo/eval/validator.h"
 #include "qyolo/quant/correction.h"
 #include "qyolo/quant/model_factory.h"
@@ -100,7 +103,12 @@ CorrectionSummary correct(const CorrectionOptions& o) {
                      "false): quantization correction applies to QAT checkpoints");
   }
   nn::Model model = restored.model;
-  const torch::Device device(o.device);
+  dist::Context context =
+      dist::Context::from_env(dist::ContextOptions().timeout(std::chrono::seconds(o.dist_timeout)));
+  data::check_global_batch(o.batch, context.world_size());
+  const bool main_rank = context.is_main();
+  if (!main_rank) spdlog::set_level(spdlog::level::warn);  // rank 0 speaks for the run
+  const torch::Device device = dist::process_device(o.device, context);
   model->to(device);
   model->eval();
 
@@ -112,6 +120,7 @@ CorrectionSummary correct(const CorrectionOptions& o) {
   data::ScanOptions scan;
   if (seg) scan.labels_dir = "labels-seg";
   const auto masks = seg ? data::MaskFormat::kOverlap : data::MaskFormat::kNone;
+  if (!main_rank) context.barrier();  // rank 0 writes the label caches, the others read them
   auto train_images = data::scan_split(d, "train", scan).images;
   if (o.images > 0 && o.images < static_cast<int>(train_images.size())) {
     std::mt19937_64 rng(static_cast<uint64_t>(cfg.train.seed));
@@ -124,18 +133,21 @@ CorrectionSummary correct(const CorrectionOptions& o) {
   train_cfg.fraction = 1.0;
   train_cfg.rect = false;
   const int stride = static_cast<int>(model->max_stride());
-  auto loader = data::make_train_loader(train_images, cfg.hyp, train_cfg, masks, stride);
+  auto loader = data::make_train_loader(train_images, cfg.hyp, train_cfg, masks, stride,
+                                        data::ProcessRank{context.rank(), context.world_size()});
   std::unique_ptr<data::Loader> val;
-  if (o.validate) {
+  if (o.validate && main_rank) {
     val = data::make_val_loader(data::scan_split(d, "val", scan).images, cfg.train.imgsz,
                                 cfg.eval.batch, o.workers, masks, stride);
   }
+  if (main_rank) context.barrier();
 
   CorrectionSummary summary;
   summary.images = static_cast<int64_t>(train_images.size());
   if (val) summary.before = measure(*model, *val, "before correction (EMA model)");
   if (o.recalibrate_bn) {
     recalibrate_batch_norms(*model, *loader, o.recalibrate_batches, device);
+    dist::broadcast_module(*model, context);  // rank 0's statistics for everyone
     if (val) summary.after_recalibration = measure(*model, *val, "after BN recalibration");
   }
 
@@ -151,14 +163,18 @@ CorrectionSummary correct(const CorrectionOptions& o) {
   for (auto& p : trainable) p.set_requires_grad(true);
   for (const auto& p : trainable) summary.trained_parameters += p.numel();
   torch::optim::Adam optimizer(trainable, torch::optim::AdamOptions(o.lr));
+  dist::DataParallel data_parallel(*model, context);
   TaskLoss loss(*model, cfg.hyp);
   model->eval();  // BN statistics stay frozen: only γ, β (and optionally the steps) move
 
   const auto start = std::chrono::steady_clock::now();
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
     loader->start_epoch(epoch);
-    ProgressBar bar(loader->size(),
-                    "QC epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs));
+    std::optional<ProgressBar> bar;
+    if (main_rank) {
+      bar.emplace(loader->size(),
+                  "QC epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs));
+    }
     int64_t batch_index = 0;
     while (auto batch = loader->next()) {
       const auto images = normalize_images(batch->images, device);
@@ -171,7 +187,9 @@ CorrectionSummary correct(const CorrectionOptions& o) {
                     batch->paths.front() + "); nothing was written");
       }
       optimizer.zero_grad();
-      l.loss.sum().backward();
+      // Gradients are averaged over ranks; each rank's loss sums over its share of the batch.
+      (l.loss.sum() * context.world_size()).backward();
+      data_parallel.synchronize();
       optimizer.step();
       const auto items = l.items.detach().cpu();
       std::string postfix;
@@ -179,11 +197,13 @@ CorrectionSummary correct(const CorrectionOptions& o) {
       for (size_t i = 0; i < names.size() && static_cast<int64_t>(i) < items.numel(); ++i) {
         postfix += fmt::format("{} {:.4f} ", names[i], items[i].item<double>());
       }
-      bar.set_postfix(postfix);
-      bar.update();
+      if (bar) {
+        bar->set_postfix(postfix);
+        bar->update();
+      }
       ++batch_index;
     }
-    bar.close();
+    if (bar) bar->close();
   }
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
@@ -213,7 +233,8 @@ CorrectionSummary correct(const CorrectionOptions& o) {
     out.metrics["metrics/mAP_0.5:0.95"] = summary.after->map50_95;
   }
   summary.output = o.output.empty() ? o.weights.parent_path() / "corrected.qyolo" : o.output;
-  save_checkpoint(out, summary.output);
+  if (main_rank) save_checkpoint(out, summary.output);
+  context.barrier();  // nobody reports success before the file is there
   return summary;
 }
 

@@ -24,14 +24,15 @@ TrainStep::TrainStep(nn::Model model, TaskLoss loss, torch::optim::Optimizer& op
 torch::Tensor TrainStep::run(const data::Batch& batch, int64_t ni, int epoch, int64_t batch_index) {
   const int64_t accumulate = schedule_.apply(optimizer_, ni, epoch);
   const auto device = model_->parameters().front().device();
-  const auto images = normalize_images(batch.images, device);
+  auto images = normalize_images(batch.images, device);
+  if (options_.multi_scale) images = multi_scale(images, ni, *options_.multi_scale);
   const auto targets = batch.targets.to(device);
   const auto masks = batch.masks.defined() ? batch.masks.to(device) : batch.masks;
 
   model_->train();
   const auto output = model_->forward(images);
   auto result = loss_(output, images, targets, masks);
-  auto total = result.loss.sum();
+  auto total = result.loss.sum() * options_.loss_scale;
   if (options_.extra_loss) total = total + options_.extra_loss();
 
   if (!torch::isfinite(total).item<bool>()) {
@@ -42,6 +43,7 @@ torch::Tensor TrainStep::run(const data::Batch& batch, int64_t ni, int epoch, in
     throw Error(message.str());
   }
   total.backward();
+  if (options_.after_backward) options_.after_backward();
 
   if (ni - last_optimizer_step_ >= accumulate) {
     torch::nn::utils::clip_grad_norm_(model_->parameters(), options_.max_grad_norm);

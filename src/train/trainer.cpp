@@ -3,8 +3,10 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <fstream>
 #include <iomanip>
+#include <optional>
 #include <sstream>
 
 #include "qyolo/core/checkpoint.h"
@@ -14,14 +16,19 @@
 #include "qyolo/data/create_loader.h"
 #include "qyolo/data/data_yaml.h"
 #include "qyolo/data/plot_batch.h"
-#include "qyolo/dist/launch_env.h"
+#include "qyolo/dist/context.h"
+#include "qyolo/dist/data_parallel.h"
 #include "qyolo/eval/plots.h"
+#include "qyolo/eval/validation_plots.h"
 #include "qyolo/eval/validator.h"
 #include "qyolo/quant/calibration.h"
+#include "qyolo/quant/compression.h"
 #include "qyolo/quant/model_factory.h"
 #include "qyolo/quant/oscillation.h"
 #include "qyolo/quant/oscillation_damping.h"
+#include "qyolo/quant/policy.h"
 #include "qyolo/train/optimizer.h"
+#include "qyolo/train/stage_plan.h"
 #include "qyolo/train/train_step.h"
 
 namespace qyolo::train {
@@ -53,59 +60,99 @@ TensorMap cpu_copy(const std::map<std::string, torch::Tensor>& state) {
   return out;
 }
 
-std::string results_header(const std::vector<std::string>& items) {
+std::string results_header(const std::vector<std::string>& items, bool stages) {
   std::ostringstream s;
   s << "epoch";
   for (const auto& item : items) s << ",train/" << item << "_loss";
   s << ",metrics/precision,metrics/recall,metrics/mAP_0.5,metrics/mAP_0.5:0.95";
   for (const auto& item : items) s << ",val/" << item << "_loss";
   s << ",x/lr0,x/lr1,x/lr2";
+  if (stages) s << ",x/stage";
   return s.str();
+}
+
+// What is rebuilt when a stage starts: the optimizer over the stage's parameters, its LR
+// schedule (warmup included), gradient averaging over the ranks and the training step.
+struct StageTraining {
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::unique_ptr<LrSchedule> schedule;
+  std::unique_ptr<dist::DataParallel> data_parallel;
+  std::unique_ptr<TrainStep> step;
+};
+
+// Data-parallel ranks must hold the same parameters after every step; a difference means the
+// gradient averaging broke, and training on would silently waste the run.
+void check_ranks_in_sync(const nn::ModelImpl& model, dist::Context& context, int epoch) {
+  if (!context.is_distributed()) return;
+  double checksum = 0;
+  for (const auto& p : model.parameters()) checksum += p.detach().sum().item<double>();
+  const auto all = context.all_gather(torch::tensor({checksum}, torch::kDouble));
+  for (size_t r = 0; r < all.size(); ++r) {
+    const double other = all[r].item<double>();
+    if (std::abs(other - checksum) > 1e-6 * std::max(1.0, std::abs(checksum))) {
+      throw Error("after epoch " + std::to_string(epoch) + " the parameters of rank " +
+                  std::to_string(r) + " differ from those of rank " +
+                  std::to_string(context.rank()) + " (checksum " + std::to_string(other) + " vs " +
+                  std::to_string(checksum) + "): data-parallel ranks diverged");
+    }
+  }
+}
+
+// Rank 0 decides (early stopping); every rank follows.
+bool decided_by_main(bool value, dist::Context& context) {
+  auto flag = torch::tensor({value ? 1 : 0}, torch::kInt32);
+  context.broadcast({flag});
+  return flag.item<int>() != 0;
 }
 
 }  // namespace
 
 TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions& options) {
-  // Several processes would each train alone and overwrite one run folder: refuse until the
-  // trainer averages gradients through qyolo::dist.
-  if (const auto env = dist::launch_env_from_process(); env.world_size > 1) {
-    throw UsageError("started as rank " + std::to_string(env.rank) + " of " +
-                     std::to_string(env.world_size) + " (" + env.launcher +
-                     "), but the trainer does not run data parallel yet; start one process");
-  }
-  if (config.quant.enabled && config.quant.stages.size() > 1) {
-    spdlog::warn(
-        "quant.stages lists {} PNQ stages; this trainer trains the final stage ('{}') for "
-        "all {} epochs (stage-by-stage training is not implemented yet)",
-        config.quant.stages.size(), config.quant.stages.back().name, config.train.epochs);
-  }
   const auto& tc = config.train;
-  const torch::Device device(tc.device);
+  const auto& q = config.quant;
+  const auto stages = plan_stages(config);
+  const bool pnq = stages.front().index >= 0;
+
+  dist::Context context = dist::Context::from_env(
+      dist::ContextOptions().timeout(std::chrono::seconds(tc.dist_timeout)));
+  // Every rank stops here on a bad batch size, before any collective could hang.
+  data::check_global_batch(tc.batch, context.world_size());
+  const bool main_rank = context.is_main();
+  if (!main_rank) spdlog::set_level(spdlog::level::warn);  // rank 0 speaks for the run
+  const torch::Device device = dist::process_device(tc.device, context);
   torch::manual_seed(tc.seed);
+  if (context.is_distributed()) {
+    spdlog::info("Data parallel: {} processes ({}), {} images per process and step",
+                 context.world_size(), context.backend(), tc.batch / context.world_size());
+  }
 
   Checkpoint resumed;
   TrainSummary summary;
-  if (!options.resume.empty()) {
+  const bool resuming = !options.resume.empty();
+  if (resuming) {
     resumed = load_checkpoint(options.resume);
     summary.run_dir = options.resume.parent_path().parent_path();
   } else {
     summary.run_dir = increment_run_dir(fs::path(tc.project) / tc.name, tc.exist_ok);
   }
   const auto weights_dir = summary.run_dir / "weights";
-  fs::create_directories(weights_dir);
-  write_file_atomic(summary.run_dir / "config.yaml", config::to_yaml(config));
-  logging::add_file(summary.run_dir / "train.log");
+  if (main_rank) {
+    fs::create_directories(weights_dir);
+    write_file_atomic(summary.run_dir / "config.yaml", config::to_yaml(config));
+    logging::add_file(summary.run_dir / "train.log");
+  }
 
-  // Data.
+  // Data. Rank 0 scans first and writes the label caches; the others then read them.
   const auto data =
       data::load_data_yaml(config::resolve_path(config.data, config.source.parent_path()));
   data::require_dataset(data);
   const int64_t nc = config.nc > 0 ? config.nc : data.nc;
 
-  // Model and its EMA twin: same yaml, same quantizers (the final PNQ stage).
-  const int stage = quant::final_stage(config.quant);
-  nn::Model model = quant::build_model(config, nc, stage);
-  if (!tc.weights.empty()) model->load_weights(load_weights_file(tc.weights));
+  // Where the run starts: the stage of the last completed epoch when resuming.
+  const int start_epoch = resuming ? static_cast<int>(resumed.epoch) + 1 : 0;
+  size_t model_stage = resuming ? stage_position(stages, static_cast<int>(resumed.epoch)) : 0;
+  nn::Model model = quant::build_model(config, nc, stages[model_stage].index);
+  if (!resuming && !tc.weights.empty()) model->load_weights(load_weights_file(tc.weights));
   const bool segment = model->head_kind() == nn::HeadKind::kSegment;
   const auto masks = segment ? data::MaskFormat::kOverlap : data::MaskFormat::kNone;
   data::ScanOptions scan;
@@ -113,185 +160,291 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
   scan.strict = tc.strict_data;
   if (segment) scan.labels_dir = "labels-seg";
   const int stride = static_cast<int>(std::max<int64_t>(model->max_stride(), 32));
-  auto train_loader = data::make_train_loader(data::scan_split(data, "train", scan).images,
-                                              config.hyp, tc, masks, stride);
-  auto val_loader = data::make_val_loader(data::scan_split(data, "val", scan).images, tc.imgsz,
-                                          tc.batch * 2, tc.workers, masks, stride);
+  if (!main_rank) context.barrier();
+  auto train_loader =
+      data::make_train_loader(data::scan_split(data, "train", scan).images, config.hyp, tc, masks,
+                              stride, data::ProcessRank{context.rank(), context.world_size()});
+  std::unique_ptr<data::Loader> val_loader;
+  if (main_rank) {
+    val_loader = data::make_val_loader(data::scan_split(data, "val", scan).images, tc.imgsz,
+                                       tc.batch * 2, tc.workers, masks, stride);
+    context.barrier();
+  }
   model->to(device);
 
-  LrScheduleOptions so;
-  so.hyp = config.hyp;
-  so.epochs = tc.epochs;
-  so.cos_lr = tc.cos_lr;
-  so.batches_per_epoch = train_loader->size();
-  so.batch_size = tc.batch;
-  so.nbs = tc.nbs;
-  const LrSchedule schedule(so);
-  auto optimizer = make_optimizer(group_parameters(*model), tc.optimizer, config.hyp.lr0,
-                                  config.hyp.momentum, schedule.weight_decay());
-  // Activation steps start from the first calib_batches training batches (fresh runs only).
-  if (config.quant.enabled && options.resume.empty()) {
+  // The EMA twin has the same architecture and quantizers (quant.ema: false trains without it
+  // and validates the latent model).
+  const bool use_ema = !q.enabled || q.ema;
+  std::shared_ptr<torch::nn::Module> shadow;
+  if (use_ema) {
+    shadow = quant::build_model(config, nc, stages[model_stage].index).ptr();
+    shadow->to(device);
+  }
+  std::optional<ModelEma> ema;
+  if (use_ema) ema.emplace(shadow, *model);
+
+  // Activation steps start from the first calib_batches training batches of rank 0; the
+  // others receive them when gradient averaging broadcasts the model.
+  const auto calibrate = [&] {
+    if (!q.enabled || !main_rank) return;
     std::vector<torch::Tensor> calibration;
     train_loader->start_epoch(0);
-    while (static_cast<int>(calibration.size()) < config.quant.calib_batches) {
+    while (static_cast<int>(calibration.size()) < q.calib_batches) {
       auto batch = train_loader->next();
       if (!batch) break;
       calibration.push_back(normalize_images(batch->images, device));
     }
     const int initialised = quant::calibrate_activations(
-        *model, calibration, quant::parse_act_init(config.quant.act_init, "quant.act_init"));
+        *model, calibration, quant::parse_act_init(q.act_init, "quant.act_init"));
     spdlog::info("Calibrated {} activation quantizers on {} batches", initialised,
                  calibration.size());
-  }
-  auto shadow = quant::build_model(config, nc, stage).ptr();
-  shadow->to(device);
-  ModelEma ema(shadow, *model);
-  TaskLoss loss(*model, config.hyp);
-  // Quantizer-side hooks: oscillation tracking/freezing after each step, the OscDamp term.
-  const auto& q = config.quant;
-  const auto sites = model->conv_sites();
-  double progress = 0;  // fraction of training done, for the dampening schedule
-  TrainStepOptions step_options;
-  if (q.enabled && q.oscillation.track) {
-    step_options.after_optimizer_step = [&sites, &q] {
-      quant::track_oscillations(sites);
-      if (q.freeze.enabled) quant::freeze_oscillating(sites, q.freeze.threshold);
-    };
-  }
-  if (q.enabled && q.dampen.enabled) {
-    step_options.extra_loss = [&sites, &q, &progress] {
-      return quant::dampening_lambda(q.dampen, progress) * quant::dampening_loss(sites);
-    };
-  }
-  TrainStep step(model, loss, *optimizer, schedule, &ema, step_options);
-
-  int start_epoch = 0;
-  summary.best_fitness = 0;
-  if (!options.resume.empty()) {
+  };
+  if (resuming) {
     copy_state(resumed.model, *model);
-    ema.load_state(resumed.ema, static_cast<int64_t>(resumed.ema_updates));
-    load_optimizer_state(*optimizer, resumed.optimizer);
-    step.set_last_optimizer_step(resumed.extra.at("last_optimizer_step").item<int64_t>());
-    summary.best_fitness =
-        resumed.metrics.count("best_fitness") ? resumed.metrics.at("best_fitness") : 0;
-    start_epoch = static_cast<int>(resumed.epoch) + 1;
+    if (ema) ema->load_state(resumed.ema, static_cast<int64_t>(resumed.ema_updates));
     if (resumed.extra.count("rng_state"))
       at::Generator(at::detail::getDefaultCPUGenerator()).set_state(resumed.extra.at("rng_state"));
     spdlog::info("Resuming {} from epoch {}", options.resume.string(), start_epoch);
+  } else {
+    calibrate();
+    if (ema) ema.emplace(shadow, *model);
   }
 
+  TaskLoss loss(*model, config.hyp);
+  const auto sites = model->conv_sites();
   const auto item_names = loss.item_names();
   const auto results_path = summary.run_dir / "results.csv";
-  if (start_epoch == 0) std::ofstream(results_path) << results_header(item_names) << '\n';
-
+  if (main_rank && start_epoch == 0)
+    std::ofstream(results_path) << results_header(item_names, pnq) << '\n';
   const eval::ValidationOptions val_options = eval::ValidationOptions()
                                                   .conf_thres(config.eval.conf)
                                                   .iou_thres(config.eval.iou)
                                                   .max_det(config.eval.max_det)
                                                   .masks(segment)
                                                   .save_json(config.eval.save_json);
-  int epochs_without_improvement = 0;
   const int64_t nb = train_loader->size();
-  for (int epoch = start_epoch; epoch < tc.epochs; ++epoch) {
-    if (tc.close_mosaic > 0 && epoch == tc.epochs - tc.close_mosaic) {
-      spdlog::info("Closing dataloader mosaic");
-      train_loader->dataset().set_mosaic(false);
+  const int total_epochs = stages.back().end_epoch();
+  double progress = 0;  // fraction of the stage done, for the dampening schedule
+
+  for (size_t pos = model_stage; pos < stages.size(); ++pos) {
+    const TrainStage& stage = stages[pos];
+    if (start_epoch >= stage.end_epoch()) continue;  // resumed right after this stage ended
+    const bool resumed_stage = resuming && pos == model_stage;
+    if (pos != model_stage) {
+      // PNQ: the new stage's quantizers on both models, the previous stage's EMA weights as the
+      // starting point, the new activation quantizers initialised from data, a fresh EMA.
+      const quant::Policy policy(q);
+      quant::apply(*model, policy, stage.index);
+      model->to(device);
+      if (ema) {
+        quant::apply(static_cast<nn::ModelImpl&>(*shadow), policy, stage.index);
+        shadow->to(device);
+        copy_state(ema->state(), *model);
+      }
+      calibrate();
+      if (ema) ema.emplace(shadow, *model);
+      model_stage = pos;
     }
-    train_loader->start_epoch(epoch);
-    ProgressBar bar(nb, "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(tc.epochs));
-    torch::Tensor mean_items;
-    int64_t batch_index = 0;
-    while (auto batch = train_loader->next()) {
-      const int64_t ni = batch_index + nb * epoch;
-      progress = static_cast<double>(ni) / static_cast<double>(nb * tc.epochs);
-      if (ni == 0) data::save_batch_plot(*batch, data.names, summary.run_dir / "train_batch0.jpg");
-      const auto items = step.run(*batch, ni, epoch, batch_index).cpu();
-      mean_items =
-          batch_index == 0 ? items : (mean_items * batch_index + items) / (batch_index + 1);
-      std::ostringstream postfix;
-      for (size_t k = 0; k < item_names.size(); ++k)
-        postfix << item_names[k] << ' ' << std::setprecision(4) << mean_items[k].item<double>()
-                << ' ';
-      bar.set_postfix(postfix.str());
-      bar.update();
-      ++batch_index;
+    if (pnq) {
+      spdlog::info("PNQ stage {}/{} '{}': epochs {}-{}\n{}", pos + 1, stages.size(), stage.name,
+                   stage.first_epoch, stage.end_epoch() - 1,
+                   quant::to_string(quant::describe(sites)));
     }
-    bar.close();
+
+    StageTraining st;
+    LrScheduleOptions so;
+    so.hyp = config.hyp;
+    so.epochs = stage.epochs;
+    so.cos_lr = tc.cos_lr;
+    so.batches_per_epoch = nb;
+    so.batch_size = tc.batch;
+    so.nbs = tc.nbs;
+    st.schedule = std::make_unique<LrSchedule>(so);
+    st.optimizer = make_optimizer(group_parameters(*model), tc.optimizer, config.hyp.lr0,
+                                  config.hyp.momentum, st.schedule->weight_decay());
+    // Broadcasts rank 0's model (its calibrated steps included) before the first step.
+    st.data_parallel = std::make_unique<dist::DataParallel>(*model, context);
+    TrainStepOptions step_options;
+    step_options.loss_scale = context.world_size();
+    if (context.is_distributed())
+      step_options.after_backward = [dp = st.data_parallel.get()] { dp->synchronize(); };
+    if (tc.multi_scale) {
+      step_options.multi_scale =
+          MultiScaleOptions().imgsz(tc.imgsz).stride(stride).seed(static_cast<uint64_t>(tc.seed));
+    }
     if (q.enabled && q.oscillation.track) {
-      const auto osc_path = summary.run_dir / "oscillation.csv";
-      const bool header = !fs::exists(osc_path);
-      std::ofstream osc(osc_path, std::ios::app);
-      if (header) osc << "epoch,path,layer,oscillating_fraction,frozen,weights\n";
-      for (const auto& layer : quant::oscillation_report(sites, q.oscillation.threshold))
-        osc << epoch << ',' << layer.path << ',' << layer.layer << ',' << layer.oscillating_fraction
-            << ',' << layer.frozen << ',' << layer.weights << '\n';
+      step_options.after_optimizer_step = [&sites, &q] {
+        quant::track_oscillations(sites);
+        if (q.freeze.enabled) quant::freeze_oscillating(sites, q.freeze.threshold);
+      };
+    }
+    if (q.enabled && q.dampen.enabled) {
+      step_options.extra_loss = [&sites, &q, &progress] {
+        return quant::dampening_lambda(q.dampen, progress) * quant::dampening_loss(sites);
+      };
+    }
+    st.step = std::make_unique<TrainStep>(model, loss, *st.optimizer, *st.schedule,
+                                          ema ? &*ema : nullptr, step_options);
+
+    double best_fitness = 0;  // per stage: the final stage's best is the run's best.qyolo
+    int best_epoch = -1;
+    if (resumed_stage) {
+      load_optimizer_state(*st.optimizer, resumed.optimizer);
+      st.step->set_last_optimizer_step(resumed.extra.at("last_optimizer_step").item<int64_t>());
+      best_fitness = resumed.metrics.count("best_fitness") ? resumed.metrics.at("best_fitness") : 0;
+      best_epoch = resumed.metrics.count("best_epoch")
+                       ? static_cast<int>(resumed.metrics.at("best_epoch"))
+                       : static_cast<int>(resumed.epoch);
     }
 
-    const auto val_loss = [&](const nn::ModelOutput& output, const data::Batch& batch) {
-      const auto images = normalize_images(batch.images, device);
-      return loss(output, images, batch.targets.to(device),
-                  batch.masks.defined() ? batch.masks.to(device) : batch.masks)
-          .items;
-    };
-    auto& ema_model = static_cast<nn::ModelImpl&>(ema.module());
-    const auto result = eval::validate(ema_model, *val_loader, nc, val_options, val_loss);
-    const auto& box = result.box;
-    const double fitness = box.fitness;
+    int epochs_without_improvement = 0;
+    for (int epoch = std::max(start_epoch, stage.first_epoch); epoch < stage.end_epoch(); ++epoch) {
+      const int stage_epoch = epoch - stage.first_epoch;
+      if (tc.close_mosaic > 0 && epoch >= total_epochs - tc.close_mosaic &&
+          train_loader->dataset().mosaic()) {
+        spdlog::info("Closing dataloader mosaic");
+        train_loader->dataset().set_mosaic(false);
+      }
+      train_loader->start_epoch(epoch);
+      std::optional<ProgressBar> bar;
+      if (main_rank)
+        bar.emplace(nb, "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(total_epochs));
+      torch::Tensor mean_items;
+      int64_t batch_index = 0;
+      while (auto batch = train_loader->next()) {
+        const int64_t ni = batch_index + nb * stage_epoch;
+        progress = static_cast<double>(ni) / static_cast<double>(nb * stage.epochs);
+        if (main_rank && epoch == 0 && batch_index == 0)
+          data::save_batch_plot(*batch, data.names, summary.run_dir / "train_batch0.jpg");
+        const auto items = st.step->run(*batch, ni, stage_epoch, batch_index).cpu();
+        mean_items =
+            batch_index == 0 ? items : (mean_items * batch_index + items) / (batch_index + 1);
+        if (bar) {
+          std::ostringstream postfix;
+          for (size_t k = 0; k < item_names.size(); ++k)
+            postfix << item_names[k] << ' ' << std::setprecision(4) << mean_items[k].item<double>()
+                    << ' ';
+          bar->set_postfix(postfix.str());
+          bar->update();
+        }
+        ++batch_index;
+      }
+      if (bar) bar->close();
 
-    {
-      std::ofstream csv(results_path, std::ios::app);
-      csv << epoch;
-      for (int64_t k = 0; k < mean_items.size(0); ++k) csv << ',' << mean_items[k].item<double>();
-      csv << ',' << box.summary.mp << ',' << box.summary.mr << ',' << box.summary.map50 << ','
-          << box.summary.map50_95;
-      for (const double v : result.loss_items) csv << ',' << v;
-      for (auto& group : optimizer->param_groups()) csv << ',' << group_lr(group);
-      csv << '\n';
+      bool stop = false;
+      if (main_rank) {
+        if (q.enabled && q.oscillation.track) {
+          const auto osc_path = summary.run_dir / "oscillation.csv";
+          const bool header = !fs::exists(osc_path);
+          {
+            std::ofstream osc(osc_path, std::ios::app);
+            if (header) osc << "epoch,path,layer,oscillating_fraction,frozen,weights\n";
+            for (const auto& layer : quant::oscillation_report(sites, q.oscillation.threshold))
+              osc << epoch << ',' << layer.path << ',' << layer.layer << ','
+                  << layer.oscillating_fraction << ',' << layer.frozen << ',' << layer.weights
+                  << '\n';
+          }
+          eval::plot_oscillation(osc_path, summary.run_dir / "oscillation.png");
+        }
+
+        // Validation of the EMA model (or the latent one without EMA); without train.val only
+        // after the last epoch, as train.py --noval.
+        auto& validated = ema ? static_cast<nn::ModelImpl&>(ema->module()) : *model;
+        const bool validate = tc.val || epoch == total_epochs - 1;
+        eval::ValidationResult result;
+        if (validate) {
+          const auto val_loss = [&](const nn::ModelOutput& output, const data::Batch& batch) {
+            const auto images = normalize_images(batch.images, device);
+            return loss(output, images, batch.targets.to(device),
+                        batch.masks.defined() ? batch.masks.to(device) : batch.masks)
+                .items;
+          };
+          result = eval::validate(validated, *val_loader, nc, val_options, val_loss);
+        } else {
+          result.loss_items.assign(item_names.size(), 0.0);
+        }
+        const auto& box = result.box;
+        const double fitness = box.fitness;
+        {
+          std::ofstream csv(results_path, std::ios::app);
+          csv << epoch;
+          for (int64_t k = 0; k < mean_items.size(0); ++k)
+            csv << ',' << mean_items[k].item<double>();
+          csv << ',' << box.summary.mp << ',' << box.summary.mr << ',' << box.summary.map50 << ','
+              << box.summary.map50_95;
+          for (const double v : result.loss_items) csv << ',' << v;
+          for (auto& group : st.optimizer->param_groups()) csv << ',' << group_lr(group);
+          if (pnq) csv << ',' << stage.index;
+          csv << '\n';
+        }
+
+        const bool improved = fitness > best_fitness || best_epoch < 0;
+        if (improved) {
+          best_fitness = fitness;
+          best_epoch = epoch;
+          epochs_without_improvement = 0;
+        } else if (validate) {
+          ++epochs_without_improvement;
+        }
+
+        Checkpoint ckpt;
+        ckpt.model_yaml = model->yaml_text();
+        ckpt.config_yaml = config::to_yaml(config);
+        ckpt.epoch = epoch;
+        ckpt.meta_json = "{\"stage\": " + std::to_string(stage.index) + "}";
+        ckpt.model = cpu_copy(module_state(*model));
+        if (ema) {
+          ckpt.ema = cpu_copy(ema->state());
+          ckpt.ema_updates = static_cast<double>(ema->updates());
+        }
+        ckpt.optimizer = optimizer_state_bytes(*st.optimizer);
+        ckpt.extra["last_optimizer_step"] = torch::tensor(st.step->last_optimizer_step());
+        ckpt.extra["rng_state"] = at::detail::getDefaultCPUGenerator().get_state();
+        ckpt.metrics = {{"fitness", fitness},
+                        {"best_fitness", best_fitness},
+                        {"best_epoch", best_epoch},
+                        {"precision", box.summary.mp},
+                        {"recall", box.summary.mr},
+                        {"mAP50", box.summary.map50},
+                        {"mAP50-95", box.summary.map50_95}};
+        save_checkpoint(ckpt, weights_dir / "last.qyolo");
+        if (improved) save_checkpoint(ckpt, weights_dir / "best.qyolo");
+        if (tc.save_period > 0 && (epoch + 1) % tc.save_period == 0)
+          save_checkpoint(ckpt, weights_dir / ("epoch" + std::to_string(epoch) + ".qyolo"));
+        if (pnq && epoch == stage.end_epoch() - 1) {
+          save_checkpoint(ckpt, weights_dir / ("stage" + std::to_string(stage.index) + "_" +
+                                               stage.name + ".qyolo"));
+        }
+        eval::plot_results(results_path, summary.run_dir / "results.png");
+        if (validate && config.eval.plots)
+          eval::save_validation_plots(result, data.names, summary.run_dir);
+        // COCO-format predictions of the latest validated model, for pycocotools-exact scoring.
+        if (validate && config.eval.save_json)
+          write_file_atomic(summary.run_dir / "predictions.json", result.predictions.dump());
+        if (validate) {
+          spdlog::info("epoch {}: P {:.4f} R {:.4f} mAP50 {:.4f} mAP50-95 {:.4f} fitness {:.4f}",
+                       epoch, box.summary.mp, box.summary.mr, box.summary.map50,
+                       box.summary.map50_95, fitness);
+        }
+        stop = epochs_without_improvement >= tc.patience;
+        if (stop) {
+          spdlog::info("Stopping {} early: no improvement in the last {} epochs (best epoch {})",
+                       pnq ? "stage '" + stage.name + "'" : std::string("training"), tc.patience,
+                       best_epoch);
+        }
+      }
+      summary.epochs_completed = epoch + 1;
+      check_ranks_in_sync(*model, context, epoch);
+      // The others wait here while rank 0 validates and writes checkpoints.
+      if (decided_by_main(stop, context)) break;
     }
+    summary.best_fitness = best_fitness;
+    summary.best_epoch = best_epoch;
+  }
 
-    const bool improved = fitness > summary.best_fitness || summary.best_epoch < 0;
-    if (improved) {
-      summary.best_fitness = fitness;
-      summary.best_epoch = epoch;
-      epochs_without_improvement = 0;
-    } else {
-      ++epochs_without_improvement;
-    }
-
-    Checkpoint ckpt;
-    ckpt.model_yaml = model->yaml_text();
-    ckpt.config_yaml = config::to_yaml(config);
-    ckpt.epoch = epoch;
-    ckpt.meta_json = "{\"stage\": " + std::to_string(stage) + "}";
-    ckpt.model = cpu_copy(module_state(*model));
-    ckpt.ema = cpu_copy(ema.state());
-    ckpt.ema_updates = static_cast<double>(ema.updates());
-    ckpt.optimizer = optimizer_state_bytes(*optimizer);
-    ckpt.extra["last_optimizer_step"] = torch::tensor(step.last_optimizer_step());
-    ckpt.extra["rng_state"] = at::detail::getDefaultCPUGenerator().get_state();
-    ckpt.metrics = {{"fitness", fitness},          {"best_fitness", summary.best_fitness},
-                    {"precision", box.summary.mp}, {"recall", box.summary.mr},
-                    {"mAP50", box.summary.map50},  {"mAP50-95", box.summary.map50_95}};
-    save_checkpoint(ckpt, weights_dir / "last.qyolo");
-    eval::plot_results(results_path, summary.run_dir / "results.png");
-    if (box.per_class) eval::plot_ap_curves(*box.per_class, data.names, summary.run_dir);
-    eval::plot_confusion_matrix(result.confusion, data.names,
-                                summary.run_dir / "confusion_matrix.png");
-    if (improved) save_checkpoint(ckpt, weights_dir / "best.qyolo");
-    if (tc.save_period > 0 && (epoch + 1) % tc.save_period == 0)
-      save_checkpoint(ckpt, weights_dir / ("epoch" + std::to_string(epoch) + ".qyolo"));
-    summary.epochs_completed = epoch + 1;
-    // COCO-format predictions of the latest EMA model, for pycocotools-exact scoring.
-    if (config.eval.save_json)
-      write_file_atomic(summary.run_dir / "predictions.json", result.predictions.dump());
-    spdlog::info("epoch {}: P {:.4f} R {:.4f} mAP50 {:.4f} mAP50-95 {:.4f} fitness {:.4f}", epoch,
-                 box.summary.mp, box.summary.mr, box.summary.map50, box.summary.map50_95, fitness);
-
-    if (epochs_without_improvement >= tc.patience) {
-      spdlog::info("Stopping early: no improvement in the last {} epochs (best epoch {})",
-                   tc.patience, summary.best_epoch);
-      break;
-    }
+  if (main_rank && q.enabled) {
+    spdlog::info("Compression at {} px:\n{}", tc.imgsz,
+                 quant::compression_report(*model, tc.imgsz).to_string());
   }
   return summary;
 }

@@ -26,6 +26,16 @@ TEST(Cli, VersionAndHelp) {
   }
 }
 
+TEST(Cli, BenchFakeQuantReportsBothKernels) {
+  const auto r = qyolo("bench fake-quant --shape 2 3 16 16 --repeats 2 --threads 1 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output.substr(r.output.find('{')));
+  EXPECT_GT(j.at("fused_s").get<double>(), 0);
+  EXPECT_GT(j.at("aten_s").get<double>(), 0);
+  EXPECT_EQ(j.at("threads").get<int>(), 1);
+  EXPECT_EQ(qyolo("bench fake-quant --shape 2 3").exit_code, 2);
+}
+
 TEST(Cli, UsageErrorsExitWithTwo) {
   EXPECT_EQ(qyolo("").exit_code, 2);
   EXPECT_EQ(qyolo("frobnicate").exit_code, 2);

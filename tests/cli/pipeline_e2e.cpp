@@ -68,6 +68,49 @@ TEST_F(Pipeline, FromDataToDeployment) {
   EXPECT_LT(packed * 4, fp_size) << "packed W4 model should be far smaller than the FP checkpoint";
 }
 
+// Two local processes through scripts/launch_local.sh: FP training, then MPQ with two PNQ stages
+// started from it. Each epoch the ranks check that they hold the same parameters.
+TEST_F(Pipeline, DataParallelTrainingWithPnqStages) {
+  auto r = qyolo("data fashiondet --out datasets/fashiondet --train 32 --val 8 --img 160");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string launch = "cd " + dir_.string() + " && QYOLO_BIN=" + test::qyolo_bin().string() +
+                             " bash " + (test::source_dir() / "scripts/launch_local.sh").string() +
+                             " 2 ";
+  const std::string small = " --img 160 --batch 8 --workers 1 --threads 1";
+  r = test::run_command(launch + "train --config fashiondet/yolov5n_fp.yaml --epochs 1 --name fp" +
+                        small);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("Data parallel: 2 processes (gloo), 4 images per process"),
+            std::string::npos)
+      << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "runs/train/fp/weights/last.qyolo"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "runs/train/fp2"));  // one run folder, rank 0's
+
+  r = test::run_command(
+      launch + "train --config fashiondet/yolov5n_mpq.yaml --epochs 2 --name mpq" + small +
+      " --weights runs/train/fp/weights/last.qyolo --set 'quant.stages=[{name: head, groups: " +
+      "[head], epochs: 1}, {name: binary, groups: [head, backbone], epochs: 1}]'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("PNQ stage 2/2 'binary'"), std::string::npos) << r.output;
+  for (const char* f : {"weights/stage0_head.qyolo", "weights/stage1_binary.qyolo",
+                        "weights/best.qyolo", "oscillation.png", "val_batch0_pred.jpg"})
+    EXPECT_TRUE(std::filesystem::exists(dir_ / "runs/train/mpq" / f)) << f;
+
+  // Quantization correction of the MPQ model, data parallel too.
+  r = test::run_command(launch + "correct --epochs 1 --weights runs/train/mpq/weights/best.qyolo" +
+                        " --batch 8 --workers 1 --threads 1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("after correction (folded)"), std::string::npos) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "runs/train/mpq/weights/corrected.qyolo"));
+
+  // A global batch the processes cannot share evenly is a usage error.
+  r = test::run_command(launch + "train --config fashiondet/yolov5n_fp.yaml --epochs 1 --name odd" +
+                        " --img 160 --batch 7 --workers 1 --threads 1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("not a multiple of the number of processes"), std::string::npos)
+      << r.output;
+}
+
 TEST_F(Pipeline, BadInputFailsCleanly) {
   auto r = qyolo("train --config fashiondet/yolov5n_fp.yaml --set train.epochs=zero");
   EXPECT_EQ(r.exit_code, 2) << r.output;

@@ -62,7 +62,8 @@ const test::RegisterWorker collectives_worker("collectives", [](const std::files
 
   auto x = context.is_main() ? torch::tensor({7.0f, 8.0f, 9.0f}) : torch::zeros({3});
   auto n = context.is_main() ? torch::tensor({42}, torch::kLong) : torch::zeros({1}, torch::kLong);
-  context.broadcast({x, n});
+  auto flag = torch::full({2}, context.is_main(), torch::kBool);  // Gloo has no bool type
+  context.broadcast({x, n, flag});
 
   // Rank r contributes r + 2 rows of value r, so rows differ between ranks.
   const auto gathered = context.all_gather(torch::full({context.rank() + 2, 3}, r, torch::kDouble));
@@ -81,7 +82,8 @@ const test::RegisterWorker collectives_worker("collectives", [](const std::files
   broadcast_module(*module, context);
 
   std::vector<torch::Tensor> results{
-      a, b, c, strided, x, n, torch::tensor({mean}), int_mean, flat, gathered[0], gathered[1]};
+      a,        b,    c,           strided,     x,   n, torch::tensor({mean}),
+      int_mean, flat, gathered[0], gathered[1], flag};
   for (const auto& p : module->parameters()) results.push_back(p.detach());
   for (const auto& buf : module->buffers()) results.push_back(buf);
   torch::save(results, (out / ("rank" + std::to_string(context.rank()) + ".pt")).string());
@@ -111,10 +113,11 @@ TEST(Context, TwoRanksRunEveryCollective) {
     EXPECT_TRUE(torch::equal(result[9], torch::zeros({2, 3}, torch::kDouble)));
     EXPECT_TRUE(torch::equal(result[10], torch::ones({3, 3}, torch::kDouble)));
   }
-  for (size_t i = 11; i < results[0].size(); ++i) {
+  for (const auto& result : results) EXPECT_TRUE(result[11].all().item<bool>()) << "bool broadcast";
+  for (size_t i = 12; i < results[0].size(); ++i) {
     EXPECT_TRUE(torch::equal(results[0][i], results[1][i])) << "module tensor " << i;
   }
-  EXPECT_TRUE(torch::equal(results[0][15], torch::zeros({2}))) << "rank 0's running_mean";
+  EXPECT_TRUE(torch::equal(results[0][16], torch::zeros({2}))) << "rank 0's running_mean";
 }
 
 // The same run started the way srun starts tasks: no torchrun variables, only SLURM's.

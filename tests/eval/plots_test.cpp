@@ -64,6 +64,34 @@ TEST(Plots, ResultsCsvGrid) {
   EXPECT_THROW(plot_results(dir / "bad.csv", dir / "bad.png"), Error);
 }
 
+TEST(Plots, OscillationCsv) {
+  const auto dir = test::temp_dir("eval_oscillation_plot");
+  {
+    std::ofstream csv(dir / "oscillation.csv");
+    csv << "epoch,path,layer,oscillating_fraction,frozen,weights\n";
+    for (int e = 0; e < 4; ++e)
+      csv << e << ",model.1.conv,1," << 0.01 * e << ",0,100\n"
+          << e << ",model.2.conv,2," << 0.02 * e << ",0,300\n";
+  }
+  plot_oscillation(dir / "oscillation.csv", dir / "oscillation.png");
+  expect_plot(dir / "oscillation.png");
+  {
+    std::ofstream bad(dir / "bad.csv");
+    bad << "epoch,path,layer,oscillating_fraction,frozen,weights\n0,model.1.conv,1,x,0,9\n";
+  }
+  try {
+    plot_oscillation(dir / "bad.csv", dir / "bad.png");
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("oscillating_fraction"), std::string::npos) << e.what();
+  }
+  {
+    std::ofstream missing(dir / "missing.csv");
+    missing << "epoch,path\n0,a\n";
+  }
+  EXPECT_THROW(plot_oscillation(dir / "missing.csv", dir / "missing.png"), Error);
+}
+
 TEST(Plots, DrawDetectionsWithMasks) {
   cv::Mat image(120, 160, CV_8UC3, cv::Scalar(40, 40, 40));
   auto dets =

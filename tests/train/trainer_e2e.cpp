@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "qyolo/core/checkpoint.h"
+#include "qyolo/core/error.h"
 #include "qyolo/data/fashiondet.h"
 #include "qyolo/train/trainer.h"
 #include "support/test_support.h"
@@ -91,6 +92,94 @@ TEST(TrainerE2E, QuantizedRunCalibratesAndStoresQuantizerState) {
   EXPECT_NE(ckpt.meta_json.find("stage"), std::string::npos);
   // One header line plus one row per tracked conv.
   EXPECT_GT(count_lines(summary.run_dir / "oscillation.csv"), 1);
+}
+
+// Two PNQ stages of one epoch each: the head at 4 bits, then the backbone binarized too.
+config::ExperimentConfig pnq_config(const std::filesystem::path& data_yaml,
+                                    const std::filesystem::path& project) {
+  auto config = tiny_config(data_yaml, project, 2);
+  config.quant.enabled = true;
+  config.quant.calib_batches = 1;
+  config.quant.groups = {{"head", "10-23", 4, 4, "lsq", "lsq_plus"},
+                         {"backbone", "0-9", 1, 1, "binary", "binary"}};
+  config.quant.stages = {{"head", {"head"}, 1}, {"binary", {"head", "backbone"}, 1}};
+  return config;
+}
+
+bool has_key(const TensorMap& state, const std::string& key) { return state.count(key) > 0; }
+
+TEST(TrainerE2E, PnqStagesAddQuantizersAndResumeAcrossTheStageSwitch) {
+  const auto root = test::temp_dir("trainer_e2e_pnq");
+  const auto yaml = tiny_dataset(root);
+  const auto straight = train(pnq_config(yaml, root / "runs"));
+  EXPECT_EQ(straight.epochs_completed, 2);
+  const auto weights = straight.run_dir / "weights";
+  const auto stage0 = load_checkpoint(weights / "stage0_head.qyolo");
+  const auto stage1 = load_checkpoint(weights / "stage1_binary.qyolo");
+  EXPECT_EQ(stage0.epoch, 0);
+  EXPECT_EQ(stage1.epoch, 1);
+  EXPECT_EQ(stage0.meta_json, "{\"stage\": 0}");
+  EXPECT_EQ(stage1.meta_json, "{\"stage\": 1}");
+  // Stage 0 quantizes the head (and the 8-bit first conv), not the backbone's inner convs;
+  // stage 1 adds binary quantizers to the backbone and keeps the head's learned steps.
+  const std::string backbone = "model.2.cv1.conv.quant.weight_quantizer.";
+  const std::string head = "model.13.cv1.conv.quant.weight_quantizer.step";
+  EXPECT_TRUE(has_key(stage0.ema, head));
+  EXPECT_FALSE(has_key(stage0.ema, backbone + "scale"));
+  EXPECT_TRUE(has_key(stage1.ema, head));
+  EXPECT_TRUE(has_key(stage1.ema, backbone + "scale"));
+
+  // results.csv marks each epoch's stage.
+  std::ifstream csv(straight.run_dir / "results.csv");
+  std::string header, row0, row1;
+  std::getline(csv, header);
+  std::getline(csv, row0);
+  std::getline(csv, row1);
+  EXPECT_NE(header.find(",x/stage"), std::string::npos);
+  EXPECT_EQ(row0.substr(row0.rfind(',')), ",0");
+  EXPECT_EQ(row1.substr(row1.rfind(',')), ",1");
+
+  // Resuming from the end of stage 0 switches stages exactly as the uninterrupted run did.
+  const auto copy = root / "runs" / "resumed";
+  std::filesystem::copy(straight.run_dir, copy, std::filesystem::copy_options::recursive);
+  std::filesystem::remove(copy / "weights" / "last.qyolo");
+  TrainRunOptions resume;
+  resume.resume = copy / "weights" / "stage0_head.qyolo";
+  const auto resumed = train(pnq_config(yaml, root / "runs"), resume);
+  EXPECT_EQ(resumed.epochs_completed, 2);
+  const auto a = load_checkpoint(weights / "last.qyolo");
+  const auto b = load_checkpoint(copy / "weights" / "last.qyolo");
+  ASSERT_EQ(a.model.size(), b.model.size());
+  for (const auto& [name, value] : a.model)
+    EXPECT_TRUE(torch::equal(value, b.model.at(name))) << name;
+  for (const auto& [name, value] : a.ema) EXPECT_TRUE(torch::equal(value, b.ema.at(name))) << name;
+}
+
+TEST(TrainerE2E, StagesMustAddUpToTheRunLength) {
+  const auto root = test::temp_dir("trainer_e2e_pnq_epochs");
+  auto config = pnq_config(root / "missing.yaml", root / "runs");
+  config.train.epochs = 5;
+  try {
+    train(config);
+    FAIL() << "expected a UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("1 + 1 = 2"), std::string::npos) << e.what();
+  }
+}
+
+TEST(TrainerE2E, WithoutEmaTheLatentModelIsValidatedAndSaved) {
+  const auto root = test::temp_dir("trainer_e2e_no_ema");
+  auto config = tiny_config(tiny_dataset(root), root / "runs", 1);
+  config.quant.enabled = true;
+  config.quant.calib_batches = 1;
+  config.quant.ema = false;
+  config.train.multi_scale = true;
+  const auto summary = train(config);
+  const auto ckpt = load_checkpoint(summary.run_dir / "weights" / "last.qyolo");
+  EXPECT_TRUE(ckpt.ema.empty());
+  EXPECT_FALSE(ckpt.model.empty());
+  for (const char* file : {"val_batch0_labels.jpg", "val_batch0_pred.jpg", "oscillation.png"})
+    EXPECT_TRUE(std::filesystem::exists(summary.run_dir / file)) << file;
 }
 
 }  // namespace

@@ -75,7 +75,8 @@ struct TrainConfig {
   int nbs = 64;              // nominal batch size for gradient accumulation
   double fraction = 1.0;     // fraction of the train set to use
   bool strict_data = false;  // bad images/labels stop the run instead of being skipped
-  bool val = true;           // validate every epoch
+  bool val = true;           // validate every epoch (else only after the last one)
+  int dist_timeout = 1800;   // seconds a process waits for its peers before failing the run
 
   template <class V>
   void visit(V& v);

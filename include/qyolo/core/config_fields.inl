@@ -64,6 +64,7 @@ void TrainConfig::visit(V& v) {
   v("fraction", fraction, Range{1e-6, 1.0});
   v("strict_data", strict_data, Any{});
   v("val", val, Any{});
+  v("dist_timeout", dist_timeout, Range{1, 86400 * 7});
 }
 
 template <class V>

@@ -16,6 +16,9 @@ struct ProcessRank {
   int world_size = 1;
 };
 
+// Throws UsageError unless the global batch splits evenly over `world_size` processes.
+void check_global_batch(int batch, int world_size);
+
 // Augmented training batches: mosaic and friends (rect batches instead when train.rect), the
 // global train.batch split over the processes, train.workers threads, seeded by train.seed,
 // the first round(fraction * n) images, optional RAM cache. Close-mosaic is the caller's:

@@ -15,9 +15,12 @@ struct BatchPlotOptions {
   int max_size = 1920;    // longest side of the grid in pixels
   int max_subplots = 16;  // 3x3 for 9 images, 4x4 for up to 16
   double mask_alpha = 0.5;
+  // Predictions (targets with a 7th column, the confidence) below this are not drawn.
+  double conf_threshold = 0.25;
 };
 
 // BGR picture of the batch; `names` maps class ids to labels (ids are shown when missing).
+// Targets with a 7th column are predictions: labelled "name conf", drawn from conf_threshold up.
 cv::Mat plot_batch(const Batch& batch, const std::vector<std::string>& names,
                    const BatchPlotOptions& options = {});
 

@@ -93,6 +93,10 @@ class Context {
   std::unique_ptr<Impl> impl_;
 };
 
+// The device a process of `context` trains on, given the configured one ("cpu", "cuda",
+// "cuda:N"): a data-parallel CUDA run gives each process the GPU of its local rank.
+torch::Device process_device(const std::string& configured, const Context& context);
+
 // Overwrites every parameter and buffer of `module` with rank 0's values.
 void broadcast_module(torch::nn::Module& module, Context& context);
 

@@ -43,6 +43,12 @@ void plot_confusion_matrix(const ConfusionMatrix& matrix, const std::vector<std:
 // dotted line. Throws qyolo::Error when the file cannot be read or has no rows.
 void plot_results(const std::filesystem::path& results_csv, const std::filesystem::path& file);
 
+// oscillation.csv (epoch, path, layer, oscillating_fraction, frozen, weights per quantized
+// layer) as the percentage of oscillating weights per epoch: every layer thin, the
+// weight-weighted mean over all layers bold (oscillation.png).
+void plot_oscillation(const std::filesystem::path& oscillation_csv,
+                      const std::filesystem::path& file);
+
 // Draws detections (n, >=6) x1,y1,x2,y2,conf,cls on a BGR image: class-coloured boxes with
 // "name conf" labels; `masks` (n,h,w) of the image size, when given, are blended in first.
 void draw_detections(cv::Mat& image, const torch::Tensor& detections,

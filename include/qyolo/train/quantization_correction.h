@@ -27,6 +27,7 @@ struct CorrectionOptions {
   bool validate = true;       // mAP before and after
   std::string device = "cpu";
   std::filesystem::path output;  // default: corrected.qyolo next to `weights`
+  int dist_timeout = 1800;       // seconds a process waits for its peers (data-parallel runs)
 };
 
 struct CorrectionMetrics {
@@ -44,6 +45,8 @@ struct CorrectionSummary {
   double seconds = 0;  // the correction epochs alone (no validation)
 };
 
+// Runs data parallel when started by a launcher (torchrun, SLURM, scripts/launch_local.sh):
+// `batch` is then the global batch, rank 0 validates and writes the output.
 CorrectionSummary correct(const CorrectionOptions& options);
 
 // The newest runs/train/*/weights/best.qyolo under `project`, or nothing.

@@ -6,19 +6,28 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <optional>
 
 #include "qyolo/data/collate.h"
 #include "qyolo/nn/model.h"
 #include "qyolo/train/lr_schedule.h"
 #include "qyolo/train/model_ema.h"
+#include "qyolo/train/multi_scale.h"
 #include "qyolo/train/task_loss.h"
 
 namespace qyolo::train {
 
 struct TrainStepOptions {
   double max_grad_norm = 10.0;
+  // Multiplies the task loss before backward. Data-parallel runs pass the world size: gradients
+  // are averaged over ranks, and the loss of each rank is a sum over its share of the batch.
+  double loss_scale = 1.0;
+  // Resize each batch to a random scale (train.multi_scale).
+  std::optional<MultiScaleOptions> multi_scale;
   // Extra loss added to the task loss (e.g. the oscillation dampening term); may be empty.
   std::function<torch::Tensor()> extra_loss;
+  // Called after every backward(), before clipping (data-parallel gradient averaging).
+  std::function<void()> after_backward;
   // Called after every optimizer step, before the EMA update (e.g. oscillation tracking).
   std::function<void()> after_optimizer_step;
 };
