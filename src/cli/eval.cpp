@@ -36,6 +36,7 @@ struct EvalOptions {
   double iou = 0.65;
   int64_t max_det = 300;
   int img = 640;
+  const CLI::Option* img_option = nullptr;  // given on the command line?
   int batch = 32;
   int workers = 4;
   bool half = false;
@@ -128,8 +129,12 @@ int run_model(const EvalOptions& o) {
     throw UsageError("give the data to evaluate on: --data <data yaml> or --coco val2017");
   }
   EvalData split = o.coco.empty() ? yaml_split(data_yaml, seg, o.strict) : coco_split(o);
+  // A checkpoint is scored at the size it was trained at unless --img says otherwise.
+  const int img = o.img_option->count() == 0 && loaded.checkpoint && loaded.config
+                      ? loaded.config->train.imgsz
+                      : o.img;
   const auto loader =
-      data::make_val_loader(split.images, o.img, o.batch, o.workers,
+      data::make_val_loader(split.images, img, o.batch, o.workers,
                             seg ? data::MaskFormat::kOverlap : data::MaskFormat::kNone,
                             static_cast<int>(model.max_stride()));
   const auto result = eval::validate(model, *loader, model.nc(),
@@ -144,7 +149,7 @@ int run_model(const EvalOptions& o) {
   std::filesystem::create_directories(dir);
   std::cout << result.table(split.names) << "\n";
   std::printf("Speed: %.1fms inference, %.1fms NMS per image at shape (%d, 3, %d, %d)\n",
-              result.ms_per_image_inference, result.ms_per_image_nms, o.batch, o.img, o.img);
+              result.ms_per_image_inference, result.ms_per_image_nms, o.batch, img, img);
   eval::save_validation_plots(result, split.names, dir);
   const auto predictions = dir / "predictions.json";
   std::ofstream(predictions) << result.predictions.dump();
@@ -196,6 +201,9 @@ Command add_eval(CLI::App& app) {
   sub->add_option("--task", o->task, "det or seg (default: from the model's head)")
       ->check(CLI::IsMember({"det", "seg"}));
   add_inference_flags(sub, o->img, o->conf, o->iou, o->max_det);
+  CLI::Option* img = sub->get_option("--img");
+  o->img_option = img;
+  img->description("Inference size (default: a training checkpoint's train.imgsz, else 640)");
   sub->add_option("--batch", o->batch, "Batch size")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();

@@ -16,6 +16,9 @@ void add_model_source_options(CLI::App* app, ModelSourceOptions& o) {
   app->add_option("--set", o.sets, "Override a config key: section.key=value (repeatable)");
   app->add_option("--nc", o.nc, "Number of classes (default: the config's / data's / yaml's)")
       ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+  app->add_flag("--latent", o.latent,
+                "Use a training checkpoint's latent (raw) weights, not its EMA: the model a run "
+                "without quant.ema would have reached");
 }
 
 int64_t experiment_nc(const config::ExperimentConfig& cfg) {
@@ -30,11 +33,15 @@ LoadedModel load_model_source(const ModelSourceOptions& o) {
   LoadedModel out;
   if (!o.weights.empty() && is_checkpoint_file(o.weights)) {
     Checkpoint ckpt = load_checkpoint(o.weights);
-    auto restored = quant::restore_model(ckpt, o.weights);
+    if (o.latent && ckpt.ema.empty()) {
+      throw UsageError("--latent: " + o.weights + " holds no EMA, its weights are the latent ones");
+    }
+    auto restored = quant::restore_model(ckpt, o.weights, !o.latent);
     out.model = restored.model;
     out.config = restored.config;
+    const char* which = ckpt.ema.empty() ? "" : o.latent ? ", latent weights" : ", EMA weights";
     out.description = o.weights + " (" + ckpt.kind + " checkpoint, epoch " +
-                      std::to_string(ckpt.epoch) + (ckpt.ema.empty() ? "" : ", EMA weights") + ")";
+                      std::to_string(ckpt.epoch) + which + ")";
     out.checkpoint = std::move(ckpt);
     return out;
   }

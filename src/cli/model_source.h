@@ -20,6 +20,7 @@ struct ModelSourceOptions {
   std::string weights;
   std::vector<std::string> sets;
   int64_t nc = 0;
+  bool latent = false;  // a training checkpoint's latent weights instead of its EMA
 };
 
 void add_model_source_options(CLI::App* app, ModelSourceOptions& options);

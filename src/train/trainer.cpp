@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <iomanip>
@@ -306,6 +307,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
         train_loader->dataset().set_mosaic(false);
       }
       train_loader->start_epoch(epoch);
+      const auto epoch_start = std::chrono::steady_clock::now();
       std::optional<ProgressBar> bar;
       if (main_rank)
         bar.emplace(nb, "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(total_epochs));
@@ -330,6 +332,8 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
         ++batch_index;
       }
       if (bar) bar->close();
+      const double train_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
 
       bool stop = false;
       if (main_rank) {
@@ -422,9 +426,11 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
         if (validate && config.eval.save_json)
           write_file_atomic(summary.run_dir / "predictions.json", result.predictions.dump());
         if (validate) {
-          spdlog::info("epoch {}: P {:.4f} R {:.4f} mAP50 {:.4f} mAP50-95 {:.4f} fitness {:.4f}",
-                       epoch, box.summary.mp, box.summary.mr, box.summary.map50,
-                       box.summary.map50_95, fitness);
+          spdlog::info(
+              "epoch {}: P {:.4f} R {:.4f} mAP50 {:.4f} mAP50-95 {:.4f} fitness {:.4f} "
+              "(training {:.1f} s)",
+              epoch, box.summary.mp, box.summary.mr, box.summary.map50, box.summary.map50_95,
+              fitness, train_seconds);
         }
         stop = epochs_without_improvement >= tc.patience;
         if (stop) {

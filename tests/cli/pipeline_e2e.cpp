@@ -43,6 +43,13 @@ TEST_F(Pipeline, FromDataToDeployment) {
   const auto q = dir_ / "runs/train/fashiondet_yolov5n_w4a4";
   ASSERT_TRUE(std::filesystem::exists(q / "weights/best.qyolo"));
 
+  // The latent weights of the QAT run (what a run without EMA reaches), at the training size.
+  r = qyolo("eval --weights " + (q / "weights/last.qyolo").string() + " --latent");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("at shape (32, 3, 160, 160)"), std::string::npos) << r.output;
+  const auto metrics = nlohmann::json::parse(std::ifstream(dir_ / "runs/val/exp/metrics.json"));
+  EXPECT_NE(metrics.at("weights").get<std::string>().find("latent weights"), std::string::npos);
+
   // As a new user types it: no flags but the epoch count.
   r = qyolo("correct --epochs 1");
   ASSERT_EQ(r.exit_code, 0) << r.output;
