@@ -25,7 +25,8 @@ ConvImpl::ConvImpl(const ConvOptions& o) {
 }
 
 torch::Tensor ConvImpl::forward(const torch::Tensor& x) {
-  return act.forward(bn->forward(conv->forward(x)));
+  const auto y = conv->forward(x);
+  return act.forward(training_norm && is_training() ? training_norm(y) : bn->forward(y));
 }
 
 }  // namespace qyolo::nn

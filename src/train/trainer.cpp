@@ -19,9 +19,11 @@
 #include "qyolo/data/plot_batch.h"
 #include "qyolo/dist/context.h"
 #include "qyolo/dist/data_parallel.h"
+#include "qyolo/dist/sync_batch_norm.h"
 #include "qyolo/eval/plots.h"
 #include "qyolo/eval/validation_plots.h"
 #include "qyolo/eval/validator.h"
+#include "qyolo/nn/conv.h"
 #include "qyolo/quant/calibration.h"
 #include "qyolo/quant/compression.h"
 #include "qyolo/quant/model_factory.h"
@@ -83,20 +85,39 @@ struct StageTraining {
 
 // Data-parallel ranks must hold the same parameters after every step; a difference means the
 // gradient averaging broke, and training on would silently waste the run.
-void check_ranks_in_sync(const nn::ModelImpl& model, dist::Context& context, int epoch) {
+// With SyncBatchNorm the BN statistics (buffers) must agree too.
+void check_ranks_in_sync(const nn::ModelImpl& model, dist::Context& context, int epoch,
+                         bool buffers) {
   if (!context.is_distributed()) return;
   double checksum = 0;
   for (const auto& p : model.parameters()) checksum += p.detach().sum().item<double>();
+  if (buffers)
+    for (const auto& b : model.buffers())
+      if (b.is_floating_point()) checksum += b.sum().item<double>();
   const auto all = context.all_gather(torch::tensor({checksum}, torch::kDouble));
   for (size_t r = 0; r < all.size(); ++r) {
     const double other = all[r].item<double>();
     if (std::abs(other - checksum) > 1e-6 * std::max(1.0, std::abs(checksum))) {
-      throw Error("after epoch " + std::to_string(epoch) + " the parameters of rank " +
+      throw Error("after epoch " + std::to_string(epoch) + " the weights of rank " +
                   std::to_string(r) + " differ from those of rank " +
                   std::to_string(context.rank()) + " (checksum " + std::to_string(other) + " vs " +
                   std::to_string(checksum) + "): data-parallel ranks diverged");
     }
   }
+}
+
+// train.sync_bn: every Conv block's BatchNorm computes its training statistics over the global
+// batch (SyncBatchNorm2d sharing the BN's tensors, so checkpoints do not change).
+int synchronize_batch_norms(nn::ModelImpl& model, dist::Context& context) {
+  int count = 0;
+  for (const auto& module : model.modules(false)) {
+    auto* conv = dynamic_cast<nn::ConvImpl*>(module.get());
+    if (conv == nullptr || !conv->bn) continue;
+    dist::SyncBatchNorm2d sync(conv->bn, context);
+    conv->training_norm = [sync = sync.ptr()](const torch::Tensor& y) { return sync->forward(y); };
+    ++count;
+  }
+  return count;
 }
 
 // Rank 0 decides (early stopping); every rank follows.
@@ -172,6 +193,8 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
     context.barrier();
   }
   model->to(device);
+  if (tc.sync_bn && context.is_distributed())
+    spdlog::info("SyncBatchNorm in {} Conv blocks", synchronize_batch_norms(*model, context));
 
   // The EMA twin has the same architecture and quantizers (quant.ema: false trains without it
   // and validates the latent model).
@@ -440,7 +463,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
         }
       }
       summary.epochs_completed = epoch + 1;
-      check_ranks_in_sync(*model, context, epoch);
+      check_ranks_in_sync(*model, context, epoch, tc.sync_bn);
       // The others wait here while rank 0 validates and writes checkpoints.
       if (decided_by_main(stop, context)) break;
     }

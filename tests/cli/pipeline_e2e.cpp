@@ -85,11 +85,12 @@ TEST_F(Pipeline, DataParallelTrainingWithPnqStages) {
                              " 2 ";
   const std::string small = " --img 160 --batch 8 --workers 1 --threads 1";
   r = test::run_command(launch + "train --config fashiondet/yolov5n_fp.yaml --epochs 1 --name fp" +
-                        small);
+                        small + " --set train.sync_bn=true");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("Data parallel: 2 processes (gloo), 4 images per process"),
             std::string::npos)
       << r.output;
+  EXPECT_NE(r.output.find("SyncBatchNorm in 57 Conv blocks"), std::string::npos) << r.output;
   EXPECT_TRUE(std::filesystem::exists(dir_ / "runs/train/fp/weights/last.qyolo"));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "runs/train/fp2"));  // one run folder, rank 0's
 

@@ -77,6 +77,7 @@ struct TrainConfig {
   bool strict_data = false;  // bad images/labels stop the run instead of being skipped
   bool val = true;           // validate every epoch (else only after the last one)
   int dist_timeout = 1800;   // seconds a process waits for its peers before failing the run
+  bool sync_bn = false;      // data parallel: BatchNorm statistics over the global batch
 
   template <class V>
   void visit(V& v);

@@ -65,6 +65,7 @@ void TrainConfig::visit(V& v) {
   v("strict_data", strict_data, Any{});
   v("val", val, Any{});
   v("dist_timeout", dist_timeout, Range{1, 86400 * 7});
+  v("sync_bn", sync_bn, Any{});
 }
 
 template <class V>

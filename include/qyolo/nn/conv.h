@@ -3,6 +3,8 @@
 
 #include <torch/torch.h>
 
+#include <functional>
+
 #include "qyolo/nn/activation.h"
 #include "qyolo/nn/conv2d.h"
 
@@ -41,6 +43,10 @@ class ConvImpl : public torch::nn::Module {
   Conv2d conv{nullptr};
   torch::nn::BatchNorm2d bn{nullptr};
   Activation act;
+  // Computes bn in training mode instead of bn itself when set (data-parallel runs put a
+  // SyncBatchNorm2d that shares bn's tensors here); eval mode always uses bn, and the state
+  // dict does not change.
+  std::function<torch::Tensor(const torch::Tensor&)> training_norm;
 };
 TORCH_MODULE(Conv);
 
