@@ -508,9 +508,10 @@ void Context::shutdown() {
   if (impl_) impl_->shutdown();
 }
 
-torch::Device process_device(const std::string& configured, const Context& context) {
-  const torch::Device device(configured);
-  return device.is_cuda() && context.is_distributed() ? context.device() : device;
+void main_first(Context& context, const std::function<void()>& work) {
+  if (!context.is_main()) context.barrier();
+  work();
+  if (context.is_main()) context.barrier();
 }
 
 void broadcast_module(torch::nn::Module& module, Context& context) {

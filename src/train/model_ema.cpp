@@ -13,14 +13,12 @@ std::map<std::string, torch::Tensor> module_state(const torch::nn::Module& modul
   return state;
 }
 
-namespace {
-
-void copy_state(const std::map<std::string, torch::Tensor>& from,
-                const std::map<std::string, torch::Tensor>& to, const char* what) {
+void load_module_state(const torch::nn::Module& module,
+                       const std::map<std::string, torch::Tensor>& state, const std::string& what) {
   torch::NoGradGuard no_grad;
-  for (const auto& [name, target] : to) {
-    const auto it = from.find(name);
-    if (it == from.end()) throw Error(std::string(what) + ": no tensor '" + name + "'");
+  for (const auto& [name, target] : module_state(module)) {
+    const auto it = state.find(name);
+    if (it == state.end()) throw Error(what + ": no tensor '" + name + "'");
     // Quantizer buffers can change shape when a PNQ stage re-plans them: follow the source.
     if (!target.sizes().equals(it->second.sizes()))
       target.set_(it->second.detach().clone());
@@ -29,13 +27,11 @@ void copy_state(const std::map<std::string, torch::Tensor>& from,
   }
 }
 
-}  // namespace
-
 ModelEma::ModelEma(std::shared_ptr<torch::nn::Module> shadow, const torch::nn::Module& model,
                    double decay, double tau, int64_t updates)
     : shadow_(std::move(shadow)), decay_(decay), tau_(tau), updates_(updates) {
   TORCH_CHECK(shadow_, "ModelEma: no shadow module");
-  copy_state(module_state(model), module_state(*shadow_), "ModelEma");
+  load_module_state(*shadow_, module_state(model), "ModelEma");
   shadow_->eval();
   for (auto& p : shadow_->parameters()) p.requires_grad_(false);
 }
@@ -60,7 +56,7 @@ void ModelEma::update(const torch::nn::Module& model) {
 std::map<std::string, torch::Tensor> ModelEma::state() const { return module_state(*shadow_); }
 
 void ModelEma::load_state(const std::map<std::string, torch::Tensor>& state, int64_t updates) {
-  copy_state(state, module_state(*shadow_), "EMA state");
+  load_module_state(*shadow_, state, "EMA state");
   updates_ = updates;
 }
 

@@ -19,6 +19,7 @@
 #include "qyolo/quant/correction.h"
 #include "qyolo/quant/model_factory.h"
 #include "qyolo/quant/policy.h"
+#include "qyolo/train/run_process.h"
 #include "qyolo/train/task_loss.h"
 #include "qyolo/train/train_step.h"
 
@@ -103,12 +104,10 @@ CorrectionSummary correct(const CorrectionOptions& o) {
                      "false): quantization correction applies to QAT checkpoints");
   }
   nn::Model model = restored.model;
-  dist::Context context =
-      dist::Context::from_env(dist::ContextOptions().timeout(std::chrono::seconds(o.dist_timeout)));
-  data::check_global_batch(o.batch, context.world_size());
+  RunProcess process = join_run(o.batch, o.device, o.dist_timeout);
+  dist::Context& context = process.context;
+  const torch::Device device = process.device;
   const bool main_rank = context.is_main();
-  if (!main_rank) spdlog::set_level(spdlog::level::warn);  // rank 0 speaks for the run
-  const torch::Device device = dist::process_device(o.device, context);
   model->to(device);
   model->eval();
 
@@ -120,27 +119,29 @@ CorrectionSummary correct(const CorrectionOptions& o) {
   data::ScanOptions scan;
   if (seg) scan.labels_dir = "labels-seg";
   const auto masks = seg ? data::MaskFormat::kOverlap : data::MaskFormat::kNone;
-  if (!main_rank) context.barrier();  // rank 0 writes the label caches, the others read them
-  auto train_images = data::scan_split(d, "train", scan).images;
-  if (o.images > 0 && o.images < static_cast<int>(train_images.size())) {
-    std::mt19937_64 rng(static_cast<uint64_t>(cfg.train.seed));
-    std::shuffle(train_images.begin(), train_images.end(), rng);
-    train_images.resize(o.images);
-  }
   config::TrainConfig train_cfg = cfg.train;
   train_cfg.batch = o.batch;
   train_cfg.workers = o.workers;
   train_cfg.fraction = 1.0;
   train_cfg.rect = false;
   const int stride = static_cast<int>(model->max_stride());
-  auto loader = data::make_train_loader(train_images, cfg.hyp, train_cfg, masks, stride,
-                                        data::ProcessRank{context.rank(), context.world_size()});
-  std::unique_ptr<data::Loader> val;
-  if (o.validate && main_rank) {
-    val = data::make_val_loader(data::scan_split(d, "val", scan).images, cfg.train.imgsz,
-                                cfg.eval.batch, o.workers, masks, stride);
-  }
-  if (main_rank) context.barrier();
+  std::vector<data::LabeledImage> train_images;
+  std::unique_ptr<data::Loader> loader, val;  // only rank 0 validates
+  // Rank 0 scans first and writes the label caches; the others then read them.
+  dist::main_first(context, [&] {
+    train_images = data::scan_split(d, "train", scan).images;
+    if (o.images > 0 && o.images < static_cast<int>(train_images.size())) {
+      std::mt19937_64 rng(static_cast<uint64_t>(cfg.train.seed));
+      std::shuffle(train_images.begin(), train_images.end(), rng);
+      train_images.resize(o.images);
+    }
+    loader = data::make_train_loader(train_images, cfg.hyp, train_cfg, masks, stride,
+                                     data::ProcessRank{context.rank(), context.world_size()});
+    if (o.validate && main_rank) {
+      val = data::make_val_loader(data::scan_split(d, "val", scan).images, cfg.train.imgsz,
+                                  cfg.eval.batch, o.workers, masks, stride);
+    }
+  });
 
   CorrectionSummary summary;
   summary.images = static_cast<int64_t>(train_images.size());

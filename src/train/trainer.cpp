@@ -31,6 +31,7 @@
 #include "qyolo/quant/oscillation_damping.h"
 #include "qyolo/quant/policy.h"
 #include "qyolo/train/optimizer.h"
+#include "qyolo/train/run_process.h"
 #include "qyolo/train/stage_plan.h"
 #include "qyolo/train/train_step.h"
 
@@ -47,15 +48,6 @@ fs::path increment_run_dir(const fs::path& base, bool exist_ok) {
 }
 
 namespace {
-
-void copy_state(const TensorMap& from, const torch::nn::Module& to) {
-  torch::NoGradGuard no_grad;
-  for (auto& [name, value] : module_state(to)) {
-    const auto it = from.find(name);
-    if (it == from.end()) throw Error("checkpoint has no tensor '" + name + "'");
-    value.copy_(it->second);
-  }
-}
 
 TensorMap cpu_copy(const std::map<std::string, torch::Tensor>& state) {
   TensorMap out;
@@ -135,13 +127,10 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
   const auto stages = plan_stages(config);
   const bool pnq = stages.front().index >= 0;
 
-  dist::Context context = dist::Context::from_env(
-      dist::ContextOptions().timeout(std::chrono::seconds(tc.dist_timeout)));
-  // Every rank stops here on a bad batch size, before any collective could hang.
-  data::check_global_batch(tc.batch, context.world_size());
+  RunProcess process = join_run(tc.batch, tc.device, tc.dist_timeout);
+  dist::Context& context = process.context;
+  const torch::Device device = process.device;
   const bool main_rank = context.is_main();
-  if (!main_rank) spdlog::set_level(spdlog::level::warn);  // rank 0 speaks for the run
-  const torch::Device device = dist::process_device(tc.device, context);
   torch::manual_seed(tc.seed);
   if (context.is_distributed()) {
     spdlog::info("Data parallel: {} processes ({}), {} images per process and step",
@@ -182,16 +171,16 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
   scan.strict = tc.strict_data;
   if (segment) scan.labels_dir = "labels-seg";
   const int stride = static_cast<int>(std::max<int64_t>(model->max_stride(), 32));
-  if (!main_rank) context.barrier();
-  auto train_loader =
-      data::make_train_loader(data::scan_split(data, "train", scan).images, config.hyp, tc, masks,
-                              stride, data::ProcessRank{context.rank(), context.world_size()});
-  std::unique_ptr<data::Loader> val_loader;
-  if (main_rank) {
-    val_loader = data::make_val_loader(data::scan_split(data, "val", scan).images, tc.imgsz,
-                                       tc.batch * 2, tc.workers, masks, stride);
-    context.barrier();
-  }
+  std::unique_ptr<data::Loader> train_loader, val_loader;  // only rank 0 validates
+  dist::main_first(context, [&] {
+    train_loader =
+        data::make_train_loader(data::scan_split(data, "train", scan).images, config.hyp, tc, masks,
+                                stride, data::ProcessRank{context.rank(), context.world_size()});
+    if (main_rank) {
+      val_loader = data::make_val_loader(data::scan_split(data, "val", scan).images, tc.imgsz,
+                                         tc.batch * 2, tc.workers, masks, stride);
+    }
+  });
   model->to(device);
   if (tc.sync_bn && context.is_distributed())
     spdlog::info("SyncBatchNorm in {} Conv blocks", synchronize_batch_norms(*model, context));
@@ -205,7 +194,6 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
     shadow->to(device);
   }
   std::optional<ModelEma> ema;
-  if (use_ema) ema.emplace(shadow, *model);
 
   // Activation steps start from the first calib_batches training batches of rank 0; the
   // others receive them when gradient averaging broadcasts the model.
@@ -224,14 +212,16 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
                  calibration.size());
   };
   if (resuming) {
-    copy_state(resumed.model, *model);
-    if (ema) ema->load_state(resumed.ema, static_cast<int64_t>(resumed.ema_updates));
+    load_module_state(*model, resumed.model, options.resume.string());
     if (resumed.extra.count("rng_state"))
       at::Generator(at::detail::getDefaultCPUGenerator()).set_state(resumed.extra.at("rng_state"));
     spdlog::info("Resuming {} from epoch {}", options.resume.string(), start_epoch);
   } else {
     calibrate();
-    if (ema) ema.emplace(shadow, *model);
+  }
+  if (use_ema) {
+    ema.emplace(shadow, *model);
+    if (resuming) ema->load_state(resumed.ema, static_cast<int64_t>(resumed.ema_updates));
   }
 
   TaskLoss loss(*model, config.hyp);
@@ -263,7 +253,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
       if (ema) {
         quant::apply(static_cast<nn::ModelImpl&>(*shadow), policy, stage.index);
         shadow->to(device);
-        copy_state(ema->state(), *model);
+        load_module_state(*model, ema->state(), "the previous stage's EMA");
       }
       calibrate();
       if (ema) ema.emplace(shadow, *model);

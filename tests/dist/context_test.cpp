@@ -37,6 +37,9 @@ TEST(Context, SingleProcessCollectivesAreTheIdentity) {
   const auto gathered = context.all_gather(t);
   ASSERT_EQ(gathered.size(), 1u);
   EXPECT_TRUE(torch::equal(gathered[0], t));
+  int calls = 0;
+  main_first(context, [&] { ++calls; });
+  EXPECT_EQ(calls, 1);
 }
 
 TEST(Context, UnknownBackendIsAUsageError) {
@@ -81,9 +84,27 @@ const test::RegisterWorker collectives_worker("collectives", [](const std::files
   module->buffers()[0].fill_(r);  // running_mean differs per rank before the broadcast
   broadcast_module(*module, context);
 
-  std::vector<torch::Tensor> results{
-      a,        b,    c,           strided,     x,   n, torch::tensor({mean}),
-      int_mean, flat, gathered[0], gathered[1], flag};
+  // Rank 0's work is done before the others start theirs.
+  bool saw_main_work = context.is_main();
+  main_first(context, [&] {
+    if (context.is_main())
+      std::ofstream(out / "main_first") << "done";
+    else
+      saw_main_work = std::filesystem::exists(out / "main_first");
+  });
+  std::vector<torch::Tensor> results{a,
+                                     b,
+                                     c,
+                                     strided,
+                                     x,
+                                     n,
+                                     torch::tensor({mean}),
+                                     int_mean,
+                                     flat,
+                                     gathered[0],
+                                     gathered[1],
+                                     flag,
+                                     torch::tensor({saw_main_work})};
   for (const auto& p : module->parameters()) results.push_back(p.detach());
   for (const auto& buf : module->buffers()) results.push_back(buf);
   torch::save(results, (out / ("rank" + std::to_string(context.rank()) + ".pt")).string());
@@ -114,10 +135,11 @@ TEST(Context, TwoRanksRunEveryCollective) {
     EXPECT_TRUE(torch::equal(result[10], torch::ones({3, 3}, torch::kDouble)));
   }
   for (const auto& result : results) EXPECT_TRUE(result[11].all().item<bool>()) << "bool broadcast";
-  for (size_t i = 12; i < results[0].size(); ++i) {
+  for (const auto& result : results) EXPECT_TRUE(result[12].item<bool>()) << "main_first order";
+  for (size_t i = 13; i < results[0].size(); ++i) {
     EXPECT_TRUE(torch::equal(results[0][i], results[1][i])) << "module tensor " << i;
   }
-  EXPECT_TRUE(torch::equal(results[0][16], torch::zeros({2}))) << "rank 0's running_mean";
+  EXPECT_TRUE(torch::equal(results[0][17], torch::zeros({2}))) << "rank 0's running_mean";
 }
 
 // The same run started the way srun starts tasks: no torchrun variables, only SLURM's.

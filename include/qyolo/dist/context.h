@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -93,9 +94,9 @@ class Context {
   std::unique_ptr<Impl> impl_;
 };
 
-// The device a process of `context` trains on, given the configured one ("cpu", "cuda",
-// "cuda:N"): a data-parallel CUDA run gives each process the GPU of its local rank.
-torch::Device process_device(const std::string& configured, const Context& context);
+// Runs `work` on rank 0 first and then, once it is done, on the other ranks (e.g. rank 0 writes
+// the label caches the others then read).
+void main_first(Context& context, const std::function<void()>& work);
 
 // Overwrites every parameter and buffer of `module` with rank 0's values.
 void broadcast_module(torch::nn::Module& module, Context& context);

@@ -41,4 +41,10 @@ class ModelEma {
 // Parameters and buffers of a module by their dotted names.
 std::map<std::string, torch::Tensor> module_state(const torch::nn::Module& module);
 
+// Copies `state` into the module's parameters and buffers of the same names; each must be in
+// `state` (else qyolo::Error naming `what`). A tensor whose shape differs is replaced by a copy
+// (quantizer state a PNQ stage re-planned).
+void load_module_state(const torch::nn::Module& module,
+                       const std::map<std::string, torch::Tensor>& state, const std::string& what);
+
 }  // namespace qyolo::train
