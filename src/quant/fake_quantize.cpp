@@ -1,9 +1,10 @@
 #include "qyolo/quant/fake_quantize.h"
 
-#include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
-#include <ATen/cpu/vec/vec.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace qyolo::quant {
@@ -13,26 +14,40 @@ using torch::Tensor;
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// Adding and subtracting 1.5·2^mantissa rounds to the nearest integer, ties to even, under the
-// default rounding mode; unlike std::nearbyint it vectorises. Valid for |v| < 2^22 (float), which
-// the clamp to an 8-bit grid guarantees.
-template <typename T>
-struct RoundMagic;
-template <>
-struct RoundMagic<float> {
-  static constexpr float value = 12582912.0f;
-};
-template <>
-struct RoundMagic<double> {
-  static constexpr double value = 6755399441055744.0;
-};
+// The element loops work on 8 floats at a time with GCC/Clang vector extensions (two SSE
+// registers on the x86-64 baseline). On x86-64 they are also compiled for AVX2, and the loader
+// picks that copy on CPUs that have it, so one binary stays portable.
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define QYOLO_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef QYOLO_VECTOR_CLONES
+#define QYOLO_VECTOR_CLONES
+#endif
 
-// Read through a volatile so the compiler cannot fold (v + m) − m back to v.
-template <typename T>
-inline T round_magic() {
-  volatile T magic = RoundMagic<T>::value;
+constexpr int kWidth = 8;
+using Floats = float __attribute__((vector_size(4 * kWidth)));
+using Ints = int32_t __attribute__((vector_size(4 * kWidth)));
+
+// Adding and subtracting 1.5·2^23 rounds a float to the nearest integer, ties to even, under the
+// default rounding mode; unlike std::nearbyint it vectorises. Valid for |v| < 2^22, which the
+// clamp to an 8-bit grid guarantees. The value comes in as a run-time argument so the compiler
+// cannot fold (v + m) − m back to v.
+float round_magic() {
+  volatile float magic = 12582912.0f;
   return magic;
 }
+
+// What the backward needs of each element, in 2 bytes instead of the 4-byte input: the rounding
+// residual round(v) − v ∈ [−½, ½] in 16-bit fixed point (absolute error ≤ 2^-17), or a flag for v
+// below or above the grid.
+using Code = int16_t;
+using Codes = Code __attribute__((vector_size(2 * kWidth)));
+constexpr float kResidualScale = 65532.0f;  // ±½ ↦ ±32766
+constexpr float kResidualUnit = 1.0f / kResidualScale;
+constexpr Code kBelow = -32768;
+constexpr Code kAbove = 32767;
 
 // Chunk of elements whose partial sums are reduced in a fixed order (deterministic results).
 constexpr int64_t kChunk = 16384;
@@ -49,99 +64,117 @@ Layout layout_of(const Tensor& x, const Tensor& step) {
   return {channels, x.numel() / channels};
 }
 
-// One channel's grid, passed by value: stores through the output pointers cannot change it, so
-// the loops below vectorise.
-template <typename T>
+// One channel's grid, passed by value: stores through the output pointers cannot change it.
 struct Grid {
-  T step, offset, qmin, qmax, magic;
+  float step, offset, qmin, qmax, magic;
 };
 
-template <typename T>
-void quantize_range(const T* __restrict x, T* __restrict out, int64_t n, Grid<T> g) {
-  for (int64_t i = 0; i < n; ++i) {
-    T v = (x[i] - g.offset) / g.step;
-    v = v < g.qmin ? g.qmin : v;
-    v = v > g.qmax ? g.qmax : v;
-    out[i] = ((v + g.magic) - g.magic) * g.step + g.offset;
-  }
+Code code_of(float v, float q, Grid g) {
+  if (v < g.qmin) return kBelow;
+  if (v > g.qmax) return kAbove;
+  return static_cast<Code>(((q - v) * kResidualScale + g.magic) - g.magic);
 }
 
-// Vectorized accumulators: float sums would not vectorise otherwise (no reassociation without
-// -ffast-math); the loop body is branch-free.
-template <typename T>
-void gradient_range(const T* __restrict x, const T* __restrict grad, T* __restrict grad_x,
-                    int64_t n, Grid<T> g, double& grad_step, double& grad_offset) {
-  using Vec = at::vec::Vectorized<T>;
-  const Vec step(g.step), offset(g.offset), qmin(g.qmin), qmax(g.qmax), magic(g.magic);
-  const Vec one(T(1)), huge(T(1e30));
-  Vec ds(T(0)), db(T(0));
+QYOLO_VECTOR_CLONES
+void quantize_range(const float* __restrict x, float* __restrict out, Code* __restrict code,
+                    int64_t n, Grid g) {
+  const Floats qmin = g.qmin - Floats{}, qmax = g.qmax - Floats{};
+  const Floats residual_bound = 32766.0f - Floats{};
   int64_t i = 0;
-  for (; i + Vec::size() <= n; i += Vec::size()) {
-    const Vec v = (Vec::loadu(x + i) - offset) / step;
-    const Vec gi = Vec::loadu(grad + i);
-    const Vec clamped = at::vec::minimum(at::vec::maximum(v, qmin), qmax);
-    // 1 where the clamp left v unchanged, else 0: any non-zero |v − clamped| (at least one ulp of
-    // a value near the grid edge, never denormal) times 1e30 exceeds 1. Arithmetic instead of a
-    // compare mask, which the portable Vectorized implements element by element with branches.
-    const Vec inside = one - at::vec::minimum((v - clamped).abs() * huge, one);
-    const Vec q = (clamped + magic) - magic;
-    (gi * inside).store(grad_x + i);
-    // q − v inside; q is qmin or qmax outside.
-    ds = ds + gi * (q - inside * v);
-    db = db + (gi - gi * inside);
-  }
-  T ds_lanes[Vec::size()], db_lanes[Vec::size()];
-  ds.store(ds_lanes);
-  db.store(db_lanes);
-  grad_step = 0;
-  grad_offset = 0;
-  for (int lane = 0; lane < Vec::size(); ++lane) {
-    grad_step += ds_lanes[lane];
-    grad_offset += db_lanes[lane];
+  for (; i + kWidth <= n; i += kWidth) {
+    Floats xs;
+    std::memcpy(&xs, x + i, sizeof xs);
+    const Floats v = (xs - g.offset) / g.step;
+    const Floats clamped = v < qmin ? qmin : (v > qmax ? qmax : v);
+    const Floats q = (clamped + g.magic) - g.magic;
+    const Floats ys = q * g.step + g.offset;
+    std::memcpy(out + i, &ys, sizeof ys);
+    // Outside the grid the residual is meaningless; bound it so the conversion is defined.
+    Floats r = (q - v) * kResidualScale;
+    r = r < -residual_bound ? -residual_bound : (r > residual_bound ? residual_bound : r);
+    const Ints inside = __builtin_convertvector((r + g.magic) - g.magic, Ints);
+    const Ints below = v < qmin;
+    const Ints above = v > qmax;
+    const Codes cs = __builtin_convertvector(
+        (inside & ~(below | above)) | (below & kBelow) | (above & kAbove), Codes);
+    std::memcpy(code + i, &cs, sizeof cs);
   }
   for (; i < n; ++i) {
-    const T v = (x[i] - g.offset) / g.step;
-    const T clamped = std::min(std::max(v, g.qmin), g.qmax);
-    const T inside = clamped == v ? T(1) : T(0);
-    const T q = (clamped + g.magic) - g.magic;
-    grad_x[i] = grad[i] * inside;
-    grad_step += grad[i] * (q - inside * v);
-    grad_offset += grad[i] - grad[i] * inside;
+    const float v = (x[i] - g.offset) / g.step;
+    const float q = (std::min(std::max(v, g.qmin), g.qmax) + g.magic) - g.magic;
+    out[i] = q * g.step + g.offset;
+    code[i] = code_of(v, q, g);
   }
 }
 
-template <typename T>
-Grid<T> grid_of(const T* step, const T* offset, int64_t channel, T qmin, T qmax) {
-  return {step[channel], offset[channel], qmin, qmax, round_magic<T>()};
+// dx = g inside; Σ g·(q − v) inside, g·qmin below, g·qmax above; Σ g outside. Masks select by
+// bits, so the loop has no branches.
+QYOLO_VECTOR_CLONES
+void gradient_range(const Code* __restrict code, const float* __restrict grad,
+                    float* __restrict grad_x, int64_t n, float qmin, float qmax, double& grad_step,
+                    double& grad_offset) {
+  const Ints qmin_bits = reinterpret_cast<Ints>(qmin - Floats{});
+  const Ints qmax_bits = reinterpret_cast<Ints>(qmax - Floats{});
+  Floats ds{}, db{};
+  int64_t i = 0;
+  for (; i + kWidth <= n; i += kWidth) {
+    Codes cs;
+    std::memcpy(&cs, code + i, sizeof cs);
+    Floats g;
+    std::memcpy(&g, grad + i, sizeof g);
+    const Ints c = __builtin_convertvector(cs, Ints);
+    const Ints below = c == kBelow;
+    const Ints above = c == kAbove;
+    const Ints outside = below | above;
+    const Ints residual =
+        reinterpret_cast<Ints>(__builtin_convertvector(c, Floats) * kResidualUnit);
+    const Floats term =
+        reinterpret_cast<Floats>((residual & ~outside) | (qmin_bits & below) | (qmax_bits & above));
+    const Floats g_outside = reinterpret_cast<Floats>(reinterpret_cast<Ints>(g) & outside);
+    const Floats gx = g - g_outside;
+    std::memcpy(grad_x + i, &gx, sizeof gx);
+    ds += g * term;
+    db += g_outside;
+  }
+  grad_step = 0;
+  grad_offset = 0;
+  for (int lane = 0; lane < kWidth; ++lane) {
+    grad_step += ds[lane];
+    grad_offset += db[lane];
+  }
+  for (; i < n; ++i) {
+    const bool below = code[i] == kBelow;
+    const bool above = code[i] == kAbove;
+    grad_x[i] = below || above ? 0.0f : grad[i];
+    grad_step += grad[i] * (below ? qmin : above ? qmax : code[i] * kResidualUnit);
+    grad_offset += below || above ? grad[i] : 0.0f;
+  }
 }
 
-template <typename T>
-void forward_kernel(const T* x, T* out, const T* step, const T* offset, Layout layout, T qmin,
-                    T qmax) {
+void forward_kernel(const float* x, float* out, Code* code, const float* step, const float* offset,
+                    Layout layout, float qmin, float qmax) {
+  const float magic = round_magic();
   for (int64_t c = 0; c < layout.channels; ++c) {
-    const auto grid = grid_of(step, offset, c, qmin, qmax);
-    const T* xc = x + c * layout.inner;
-    T* oc = out + c * layout.inner;
+    const Grid grid{step[c], offset[c], qmin, qmax, magic};
+    const int64_t base = c * layout.inner;
     at::parallel_for(0, layout.inner, kChunk, [&](int64_t begin, int64_t end) {
-      quantize_range(xc + begin, oc + begin, end - begin, grid);
+      quantize_range(x + base + begin, out + base + begin, code + base + begin, end - begin, grid);
     });
   }
 }
 
-template <typename T>
-void backward_kernel(const T* x, const T* grad, T* grad_x, const T* step, const T* offset,
-                     Layout layout, T qmin, T qmax, double* grad_step, double* grad_offset) {
+void backward_kernel(const Code* code, const float* grad, float* grad_x, Layout layout, float qmin,
+                     float qmax, double* grad_step, double* grad_offset) {
   const int64_t chunks = (layout.inner + kChunk - 1) / kChunk;
   std::vector<double> step_partial(chunks), offset_partial(chunks);
   for (int64_t c = 0; c < layout.channels; ++c) {
-    const auto grid = grid_of(step, offset, c, qmin, qmax);
     const int64_t base = c * layout.inner;
     at::parallel_for(0, chunks, 1, [&](int64_t chunk_begin, int64_t chunk_end) {
       for (int64_t k = chunk_begin; k < chunk_end; ++k) {
-        const int64_t begin = k * kChunk;
-        const int64_t end = std::min(begin + kChunk, layout.inner);
-        gradient_range(x + base + begin, grad + base + begin, grad_x + base + begin, end - begin,
-                       grid, step_partial[k], offset_partial[k]);
+        const int64_t begin = base + k * kChunk;
+        const int64_t n = std::min(kChunk, layout.inner - k * kChunk);
+        gradient_range(code + begin, grad + begin, grad_x + begin, n, qmin, qmax, step_partial[k],
+                       offset_partial[k]);
       }
     });
     double ds = 0, db = 0;
@@ -154,39 +187,41 @@ void backward_kernel(const T* x, const T* grad, T* grad_x, const T* step, const 
   }
 }
 
-// The same computation with tensor ops, for devices without the fused kernel.
-Tensor forward_generic(const Tensor& x, const Tensor& step, const Tensor& offset, int64_t qmin,
-                       int64_t qmax) {
-  const auto s = broadcast_like(step, x);
-  const auto b = broadcast_like(offset, x);
-  return torch::round(torch::clamp((x - b) / s, qmin, qmax)) * s + b;
+// The fused kernel handles contiguous-able float tensors on the CPU; other devices and dtypes
+// take the same computation in tensor ops.
+bool fused(const Tensor& x) { return x.is_cpu() && x.scalar_type() == torch::kFloat; }
+
+Tensor per_channel_sum(const Tensor& t, const Tensor& step) {
+  return step.numel() == 1 ? t.sum().reshape(step.sizes()) : t.flatten(1).sum(1);
 }
 
 struct FakeQuantizeFunction : public torch::autograd::Function<FakeQuantizeFunction> {
   static Tensor forward(AutogradContext* ctx, Tensor x, Tensor step, Tensor offset, int64_t qmin,
                         int64_t qmax, double grad_scale, bool learn_offset) {
-    ctx->save_for_backward({x, step, offset});
     ctx->saved_data["qmin"] = qmin;
     ctx->saved_data["qmax"] = qmax;
     ctx->saved_data["grad_scale"] = grad_scale;
     ctx->saved_data["learn_offset"] = learn_offset;
-    if (!x.is_cpu()) return forward_generic(x, step, offset, qmin, qmax);
+    if (!fused(x)) {
+      ctx->save_for_backward({x, step, offset});
+      const auto s = broadcast_like(step, x);
+      const auto b = broadcast_like(offset, x);
+      return torch::round(torch::clamp((x - b) / s, qmin, qmax)) * s + b;
+    }
     const auto xc = x.contiguous();
-    const auto sc = step.detach().to(x.scalar_type()).contiguous();
-    const auto bc = offset.detach().to(x.scalar_type()).contiguous();
+    const auto sc = step.detach().to(torch::kFloat).contiguous();
+    const auto bc = offset.detach().to(torch::kFloat).contiguous();
     auto out = torch::empty_like(xc);
-    const auto layout = layout_of(xc, sc);
-    AT_DISPATCH_FLOATING_TYPES(xc.scalar_type(), "fake_quantize_forward", [&] {
-      forward_kernel<scalar_t>(xc.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(),
-                               sc.data_ptr<scalar_t>(), bc.data_ptr<scalar_t>(), layout,
-                               static_cast<scalar_t>(qmin), static_cast<scalar_t>(qmax));
-    });
+    auto code = torch::empty(xc.sizes(), xc.options().dtype(torch::kInt16));
+    forward_kernel(xc.data_ptr<float>(), out.data_ptr<float>(), code.data_ptr<Code>(),
+                   sc.data_ptr<float>(), bc.data_ptr<float>(), layout_of(xc, sc),
+                   static_cast<float>(qmin), static_cast<float>(qmax));
+    ctx->save_for_backward({code, step, offset});
     return out;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
     const auto saved = ctx->get_saved_variables();
-    const auto& x = saved[0];
     const auto& step = saved[1];
     const auto& offset = saved[2];
     const auto qmin = ctx->saved_data["qmin"].toInt();
@@ -195,35 +230,27 @@ struct FakeQuantizeFunction : public torch::autograd::Function<FakeQuantizeFunct
     const auto& grad = grad_outputs[0];
 
     Tensor grad_x, grad_step, grad_offset;
-    if (x.is_cpu()) {
-      const auto xc = x.contiguous();
-      const auto gc = grad.to(x.scalar_type()).contiguous();
-      const auto sc = step.to(x.scalar_type()).contiguous();
-      const auto bc = offset.to(x.scalar_type()).contiguous();
-      const auto layout = layout_of(xc, sc);
-      grad_x = torch::empty_like(xc);
+    if (saved[0].scalar_type() == torch::kInt16) {
+      const auto& code = saved[0];
+      const auto gc = grad.to(torch::kFloat).contiguous();
+      const auto layout = layout_of(code, step);
+      grad_x = torch::empty_like(gc);
       auto step_sum = torch::empty({layout.channels}, torch::dtype(torch::kDouble));
       auto offset_sum = torch::empty({layout.channels}, torch::dtype(torch::kDouble));
-      AT_DISPATCH_FLOATING_TYPES(xc.scalar_type(), "fake_quantize_backward", [&] {
-        backward_kernel<scalar_t>(xc.data_ptr<scalar_t>(), gc.data_ptr<scalar_t>(),
-                                  grad_x.data_ptr<scalar_t>(), sc.data_ptr<scalar_t>(),
-                                  bc.data_ptr<scalar_t>(), layout, static_cast<scalar_t>(qmin),
-                                  static_cast<scalar_t>(qmax), step_sum.data_ptr<double>(),
-                                  offset_sum.data_ptr<double>());
-      });
+      backward_kernel(code.data_ptr<Code>(), gc.data_ptr<float>(), grad_x.data_ptr<float>(), layout,
+                      static_cast<float>(qmin), static_cast<float>(qmax),
+                      step_sum.data_ptr<double>(), offset_sum.data_ptr<double>());
       grad_step = step_sum.to(step.scalar_type());
       grad_offset = offset_sum.to(step.scalar_type());
     } else {
+      const auto& x = saved[0];
       const auto s = broadcast_like(step, x);
       const auto v = (x - broadcast_like(offset, x)) / s;
       const auto inside = torch::logical_and(v >= qmin, v <= qmax).to(x.scalar_type());
       const auto q = torch::round(torch::clamp(v, qmin, qmax));
       grad_x = grad * inside;
-      const auto per_channel = [&](const Tensor& t) {
-        return step.numel() == 1 ? t.sum().reshape(step.sizes()) : t.flatten(1).sum(1);
-      };
-      grad_step = per_channel(grad * (q - inside * v));
-      grad_offset = per_channel(grad - grad * inside);
+      grad_step = per_channel_sum(grad * (q - inside * v), step);
+      grad_offset = per_channel_sum(grad - grad * inside, step);
     }
     grad_step = (grad_step * grad_scale).reshape(step.sizes());
     if (ctx->saved_data["learn_offset"].toBool()) {
