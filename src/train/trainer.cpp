@@ -132,6 +132,11 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
   const torch::Device device = process.device;
   const bool main_rank = context.is_main();
   torch::manual_seed(tc.seed);
+  // train.deterministic, as ultralytics' init_seeds: deterministic kernels where ATen has them
+  // (a warning names any op that has none), cuDNN without autotuning. CPU kernels already are.
+  at::globalContext().setDeterministicAlgorithms(tc.deterministic, /*warn_only=*/true);
+  at::globalContext().setDeterministicCuDNN(tc.deterministic);
+  at::globalContext().setBenchmarkCuDNN(!tc.deterministic);
   if (context.is_distributed()) {
     spdlog::info("Data parallel: {} processes ({}), {} images per process and step",
                  context.world_size(), context.backend(), tc.batch / context.world_size());
