@@ -2,8 +2,9 @@
 // machine load is the caller's to record (uptime), and comparisons belong within one run.
 //   train-step  one full training step (forward, task loss, backward, SGD step), median seconds
 //   qat         train-step without and with w4a4 QAT, each in its own process: time and memory
-//   ratios loader      decode-only vs mosaic training-sample throughput of a data set's train
-//   images eval        qyolo's COCOeval on a results / annotations pair
+//               ratios
+//   loader      decode-only vs mosaic training-sample throughput of a data set's train images
+//   eval        qyolo's COCOeval on a results / annotations pair
 #include <sys/resource.h>
 
 #include <algorithm>
