@@ -6,6 +6,7 @@
 #   scripts/reproduce/fashiondet_mpq.sh                        # stages of 1, 1 and 2 epochs
 #   STAGE_EPOCHS="3 3 6" SEED=1 scripts/reproduce/fashiondet_mpq.sh   # the config's schedule
 #   RUNS=pnq scripts/reproduce/fashiondet_mpq.sh               # one of the two (e.g. in parallel)
+#   EXTRA="--set train.val=false" scripts/reproduce/fashiondet_mpq.sh   # more `qyolo train` flags
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 QYOLO=${QYOLO:-build/bin/qyolo}
@@ -19,7 +20,7 @@ PROJECT=runs/mpq
 [ -f "$FP_WEIGHTS" ] || { echo "no FP model at $FP_WEIGHTS: run scripts/quickstart.sh first" >&2; exit 2; }
 total=$((STAGE_EPOCHS[0] + STAGE_EPOCHS[1] + STAGE_EPOCHS[2]))
 COMMON=(--config fashiondet/yolov5n_mpq.yaml --weights "$FP_WEIGHTS" --epochs "$total" --seed "$SEED"
-  --threads "$THREADS" --project "$PROJECT" --set train.exist_ok=true)
+  --threads "$THREADS" --project "$PROJECT" --set train.exist_ok=true ${EXTRA:-})
 
 stages="[{name: head_4bit, groups: [head], epochs: ${STAGE_EPOCHS[0]}},"
 stages+=" {name: backbone_binary_weights, groups: [head, backbone_weights], epochs: ${STAGE_EPOCHS[1]}},"
