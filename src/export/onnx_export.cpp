@@ -1,6 +1,7 @@
 #include "qyolo/export/onnx_export.h"
 
 #include <limits>
+#include <map>
 #include <sstream>
 
 #include "qyolo/core/checkpoint.h"
@@ -49,8 +50,17 @@ class Emitter {
     }
     const auto hook = std::dynamic_pointer_cast<quant::ConvQuantizerImpl>(conv.hook());
     std::string input = x;
-    if (hook && hook->input_quantizer())
-      input = activation_quantizer(*hook->input_quantizer(), x, name);
+    if (hook && hook->input_quantizer()) {
+      // Convs sharing an input quantizer read one Q/DQ pair, as they read one tensor.
+      const auto key = std::make_pair(x, hook->input_quantizer().get());
+      auto found = quantized_inputs_.find(key);
+      if (found == quantized_inputs_.end()) {
+        found =
+            quantized_inputs_.emplace(key, activation_quantizer(*hook->input_quantizer(), x, name))
+                .first;
+      }
+      input = found->second;
+    }
     const std::string weight = conv_weight(hook ? hook->weight_quantizer() : nullptr, w, k, name);
     (hook && (hook->weight_quantizer() || hook->input_quantizer())) ? ++summary_.quantized_convs
                                                                     : ++summary_.fp_convs;
@@ -309,6 +319,8 @@ class Emitter {
 
   OnnxGraph& g_;
   OnnxExportSummary& summary_;
+  // (input tensor name, quantizer) -> the dequantized tensor's name
+  std::map<std::pair<std::string, const void*>, std::string> quantized_inputs_;
 };
 
 // The decode of one head level, as DetectImpl/SegmentImpl/IDetectImpl::decode computes it.

@@ -9,7 +9,8 @@ int calibrate_activations(const std::vector<nn::ConvSite>& sites, int max_batche
   std::vector<std::shared_ptr<QuantizerImpl>> observing;
   for (const auto& quantizer : conv_quantizers(sites)) {
     const auto& input = quantizer->input_quantizer();
-    if (input && !input->initialized()) {
+    // A shared quantizer is observed through its source conv.
+    if (input && quantizer->input_source().empty() && !input->initialized()) {
       input->start_observing();
       observing.push_back(input);
     }

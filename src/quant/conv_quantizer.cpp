@@ -7,12 +7,6 @@
 namespace qyolo::quant {
 namespace {
 
-bool same_spec(const QuantSpec& a, const QuantSpec& b) {
-  if (a.kind != b.kind) return false;
-  if (a.kind == QuantKind::kFp || a.kind == QuantKind::kBinary) return true;
-  return a.bits == b.bits && a.is_signed == b.is_signed && a.granularity == b.granularity;
-}
-
 QuantSpec spec_of(const std::shared_ptr<QuantizerImpl>& quantizer) {
   return quantizer ? quantizer->spec() : QuantSpec{};
 }
@@ -58,7 +52,7 @@ QuantSpec ConvQuantizerImpl::weight_spec() const { return spec_of(weight_quantiz
 QuantSpec ConvQuantizerImpl::input_spec() const { return spec_of(input_quantizer_); }
 
 void ConvQuantizerImpl::set_weight_spec(const QuantSpec& spec) {
-  if (weight_quantizer_ && same_spec(weight_quantizer_->spec(), spec)) return;
+  if (weight_quantizer_ && same_quantizer(weight_quantizer_->spec(), spec)) return;
   if (weight_quantizer_) unregister_module("weight_quantizer");
   if (tracker_) unregister_module("oscillation");
   tracker_.reset();
@@ -74,14 +68,38 @@ void ConvQuantizerImpl::set_weight_spec(const QuantSpec& spec) {
 }
 
 void ConvQuantizerImpl::set_input_spec(const QuantSpec& spec) {
-  if (input_quantizer_ && same_spec(input_quantizer_->spec(), spec)) return;
+  if (!input_source_.empty()) {
+    // The shared quantizer belongs to its source conv; quant::apply shares it again when the
+    // two convs still agree.
+    input_source_.clear();
+    input_quantizer_.reset();
+  } else if (input_quantizer_ && same_quantizer(input_quantizer_->spec(), spec)) {
+    return;
+  }
+  input_memo_.reset();
   if (input_quantizer_) unregister_module("input_quantizer");
   input_quantizer_ = make_input_quantizer(spec, options_.in_channels());
   if (input_quantizer_) register_module("input_quantizer", input_quantizer_);
 }
 
+void ConvQuantizerImpl::share_input_of(ConvQuantizerImpl& source, const std::string& source_path) {
+  TORCH_CHECK(&source != this, "share_input_of: a conv cannot share its own input quantizer");
+  TORCH_CHECK(source.input_quantizer_ && source.input_source_.empty(),
+              "share_input_of: ", source_path, " has no input quantizer of its own");
+  TORCH_CHECK(options_.in_channels() == source.options_.in_channels(),
+              "share_input_of: ", source_path, " reads ", source.options_.in_channels(),
+              " channels, this conv ", options_.in_channels());
+  if (input_quantizer_ && input_source_.empty()) unregister_module("input_quantizer");
+  if (!source.input_memo_) source.input_memo_ = std::make_shared<InputMemo>();
+  input_quantizer_ = source.input_quantizer_;
+  input_memo_ = source.input_memo_;
+  input_source_ = source_path;
+}
+
 torch::Tensor ConvQuantizerImpl::input(const torch::Tensor& x) {
-  return input_quantizer_ ? input_quantizer_->forward(x) : x;
+  if (!input_quantizer_) return x;
+  if (!input_memo_) return input_quantizer_->forward(x);
+  return input_memo_->get(x, [&] { return input_quantizer_->forward(x); });
 }
 
 torch::Tensor ConvQuantizerImpl::weight(const torch::Tensor& w) {

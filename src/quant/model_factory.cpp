@@ -1,5 +1,7 @@
 #include "qyolo/quant/model_factory.h"
 
+#include <spdlog/spdlog.h>
+
 #include <nlohmann/json.hpp>
 
 #include "qyolo/core/error.h"
@@ -7,6 +9,34 @@
 #include "qyolo/quant/policy.h"
 
 namespace qyolo::quant {
+
+namespace {
+
+// Checkpoints written before convs that read one tensor shared their input quantizer hold a
+// quantizer per reader; the first reader's now serves all of them.
+void drop_shared_input_steps(const std::vector<nn::ConvSite>& sites,
+                             std::map<std::string, torch::Tensor>& weights,
+                             const std::string& origin) {
+  std::vector<std::string> dropped;
+  for (const auto& site : sites) {
+    const auto q = conv_quantizer(site);
+    if (!q || q->input_source().empty()) continue;
+    const auto prefix = site.path + ".quant.input_quantizer.";
+    for (auto it = weights.lower_bound(prefix);
+         it != weights.end() && it->first.compare(0, prefix.size(), prefix) == 0;) {
+      dropped.push_back(it->first);
+      it = weights.erase(it);
+    }
+  }
+  if (!dropped.empty()) {
+    spdlog::warn(
+        "{}: written by an older qyolo; {} input quantizer tensors of convs that now share "
+        "the input quantizer of the conv reading the same tensor are ignored (e.g. {})",
+        origin, dropped.size(), dropped.front());
+  }
+}
+
+}  // namespace
 
 int final_stage(const config::QuantConfig& q) { return static_cast<int>(q.stages.size()) - 1; }
 
@@ -32,10 +62,11 @@ RestoredModel restore_model(const Checkpoint& ckpt, const std::string& origin, b
   }
   if (ckpt.model_yaml.empty()) throw Error(origin + " holds no model description");
   r.model = nn::Model(nn::YamlSource{ckpt.model_yaml, origin + " (model yaml)"});
-  const auto& weights = use_ema && !ckpt.ema.empty() ? ckpt.ema : ckpt.model;
+  auto weights = use_ema && !ckpt.ema.empty() ? ckpt.ema : ckpt.model;
   if (r.config.quant.enabled) {
     const auto sites = r.model->conv_sites();
-    quant::apply(sites, Policy(r.config.quant), r.stage);
+    quant::apply(*r.model, Policy(r.config.quant), r.stage);
+    drop_shared_input_steps(sites, weights, origin);
     // Folding a correction into a BN-less conv makes its weight steps per channel.
     for (const auto& site : sites) {
       const auto q = conv_quantizer(site);

@@ -7,11 +7,14 @@
 #include "qyolo/quant/calibration.h"
 #include "qyolo/quant/compression.h"
 #include "qyolo/quant/policy.h"
+#include "qyolo/quant/shared_inputs.h"
 
 namespace qyolo::quant {
 
 void apply(nn::ModelImpl& model, const Policy& policy, int stage) {
-  quant::apply(model.conv_sites(), policy, stage);
+  const auto sites = model.conv_sites();
+  quant::apply(sites, policy, stage);
+  share_inputs(sites, convs_reading_one_tensor(model, sites));
 }
 
 int calibrate_activations(nn::ModelImpl& model, const std::vector<torch::Tensor>& batches,

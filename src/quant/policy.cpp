@@ -255,6 +255,7 @@ std::vector<ConvPlan> describe(const std::vector<nn::ConvSite>& sites) {
     if (auto quantizer = conv_quantizer(sites[i])) {
       plan.weight = quantizer->weight_spec();
       plan.input = quantizer->input_spec();
+      plan.input_source = quantizer->input_source();
     }
     plans.push_back(plan);
   }
@@ -279,7 +280,9 @@ std::string to_string(const std::vector<ConvPlan>& plans) {
       << "input\n";
   for (const auto& plan : plans) {
     out << std::setw(width + 2) << plan.path << std::setw(7) << plan.layer << std::setw(24)
-        << cell(plan.weight) << cell(plan.input) << '\n';
+        << cell(plan.weight) << cell(plan.input);
+    if (!plan.input_source.empty()) out << " (shared with " << plan.input_source << ")";
+    out << '\n';
   }
   return out.str();
 }

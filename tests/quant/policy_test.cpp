@@ -12,15 +12,7 @@ namespace {
 
 using testing::TinyDetector;
 
-config::QuantConfig w4a4() {
-  config::QuantConfig c;
-  c.enabled = true;
-  c.weight_bits = 4;
-  c.act_bits = 4;
-  c.weight_kind = "lsq";
-  c.act_kind = "lsq_plus";
-  return c;
-}
+using testing::w4a4;
 
 TEST(Policy, FirstAndOutputConvsAreEightBitByDefault) {
   TinyDetector model;

@@ -7,10 +7,22 @@
 #include <string>
 #include <vector>
 
+#include "qyolo/core/config.h"
 #include "qyolo/nn/conv2d.h"
 #include "qyolo/nn/model.h"
 
 namespace qyolo::quant::testing {
+
+// LSQ weights and LSQ+ activations at 4 bits, the policy's other defaults.
+inline config::QuantConfig w4a4() {
+  config::QuantConfig c;
+  c.enabled = true;
+  c.weight_bits = 4;
+  c.act_bits = 4;
+  c.weight_kind = "lsq";
+  c.act_kind = "lsq_plus";
+  return c;
+}
 
 class TinyDetectorImpl : public torch::nn::Module {
  public:

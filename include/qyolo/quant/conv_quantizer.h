@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "qyolo/nn/conv_hook.h"
+#include "qyolo/quant/input_memo.h"
 #include "qyolo/quant/oscillation.h"
 #include "qyolo/quant/quant_spec.h"
 #include "qyolo/quant/quantizer.h"
@@ -31,8 +32,8 @@ std::shared_ptr<QuantizerImpl> make_weight_quantizer(const QuantSpec& spec,
                                                      torch::IntArrayRef weight_shape);
 std::shared_ptr<QuantizerImpl> make_input_quantizer(const QuantSpec& spec, int64_t in_channels);
 
-// Submodules "weight_quantizer", "input_quantizer" (absent when fp) and "oscillation"; parameters
-// "gamma"/"beta" while quantization correction is enabled.
+// Submodules "weight_quantizer", "input_quantizer" (absent when fp or shared) and "oscillation";
+// parameters "gamma"/"beta" while quantization correction is enabled.
 class ConvQuantizerImpl : public nn::ConvHookImpl {
  public:
   explicit ConvQuantizerImpl(const ConvQuantizerOptions& options);
@@ -45,9 +46,18 @@ class ConvQuantizerImpl : public nn::ConvHookImpl {
   QuantSpec input_spec() const;
 
   // Replaces a quantizer whose spec differs from `spec` by a new one (initialised from data
-  // later); a quantizer with the same spec keeps its learned state.
+  // later); a quantizer with the same spec keeps its learned state. An input quantizer shared
+  // from another conv is always replaced by one of this conv's own.
   void set_weight_spec(const QuantSpec& spec);
   void set_input_spec(const QuantSpec& spec);
+
+  // This conv reads the same tensor as `source` (at `source_path`): quantize it with the
+  // source's input quantizer, as integer hardware quantizes a tensor once. The fake-quantized
+  // tensor is then computed once per forward and read by both convs, so QAT keeps one copy of
+  // it, as FP keeps one input. This conv's own input quantizer is dropped.
+  void share_input_of(ConvQuantizerImpl& source, const std::string& source_path);
+  // The path of the conv whose input quantizer this one uses; empty when it has its own.
+  const std::string& input_source() const { return input_source_; }
 
   // Makes the quantized weight γ times larger per output channel, exactly: binary scales and
   // fp weights are multiplied by γ; an LSQ weight quantizer becomes per-channel with steps
@@ -72,6 +82,8 @@ class ConvQuantizerImpl : public nn::ConvHookImpl {
   ConvQuantizerOptions options_;
   std::shared_ptr<QuantizerImpl> weight_quantizer_;
   std::shared_ptr<QuantizerImpl> input_quantizer_;
+  std::string input_source_;
+  std::shared_ptr<InputMemo> input_memo_;  // set while the input quantizer is shared
   std::shared_ptr<OscillationTrackerImpl> tracker_;
 };
 

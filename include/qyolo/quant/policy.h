@@ -18,8 +18,9 @@ struct ConvPlan {
   int layer = 0;
   QuantSpec weight;
   QuantSpec input;
-  bool first = false;   // the model's first conv (input = image)
-  bool output = false;  // a Detect/Segment output conv
+  bool first = false;        // the model's first conv (input = image)
+  bool output = false;       // a Detect/Segment output conv
+  std::string input_source;  // the conv whose input quantizer this one shares (describe only)
 };
 
 // The quantization policy of a QuantConfig:
@@ -50,6 +51,8 @@ class Policy {
 // convs the plan leaves fp. Parameter names of the model are unchanged; the quantizers' own state
 // appears under "<conv path>.quant.*". A conv that already has a ConvQuantizer keeps the
 // quantizers whose spec is unchanged, with their learned state (PNQ warm start).
+// The model form also lets convs that read the same tensor share one input quantizer
+// (shared_inputs.h); the sites form gives every conv its own.
 void apply(const std::vector<nn::ConvSite>& sites, const Policy& policy, int stage = -1);
 void apply(nn::ModelImpl& model, const Policy& policy, int stage = -1);
 
@@ -60,7 +63,7 @@ std::vector<std::shared_ptr<ConvQuantizerImpl>> conv_quantizers(
 
 // What is installed, per conv (for `qyolo info`).
 std::vector<ConvPlan> describe(const std::vector<nn::ConvSite>& sites);
-// A table: path, layer, weight bits/kind, input bits/kind.
+// A table: path, layer, weight bits/kind, input bits/kind (and the conv it is shared with).
 std::string to_string(const std::vector<ConvPlan>& plans);
 
 }  // namespace qyolo::quant

@@ -23,6 +23,10 @@ struct QuantSpec {
   int effective_bits() const;
 };
 
+// Whether quantizers for `a` and `b` hold the same kind of state, so one can stand in for the
+// other: same kind and, for integer kinds, same bits, sign and granularity.
+bool same_quantizer(const QuantSpec& a, const QuantSpec& b);
+
 // Integer grid [qmin, qmax] of a `bits`-bit signed (two's complement) or unsigned integer.
 struct IntRange {
   int64_t qmin = 0;
