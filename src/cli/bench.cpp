@@ -1,8 +1,8 @@
 // qyolo bench: timings behind docs/BENCHMARKS.md. Every figure states its thread count; the
 // machine load is the caller's to record (uptime), and comparisons belong within one run.
 //   train-step  one full training step (forward, task loss, backward, SGD step), median seconds
-//   qat         train-step without and with w4a4 QAT, each in its own process: time and memory
-//               ratios
+//   qat         train-step without and with w4a4 QAT, each in its own process, alternated over
+//               --rounds: time and memory ratios
 //   loader      decode-only vs mosaic training-sample throughput of a data set's train images
 //   eval        qyolo's COCOeval on a results / annotations pair
 #include <sys/resource.h>
@@ -83,6 +83,7 @@ struct TrainStepOptions {
   std::string quant = "none";
   int steps = 10;
   int warmup = 3;
+  int rounds = 3;  // qat: FP/QAT child pairs
   RuntimeOptions runtime;
   bool json = false;
 };
@@ -216,16 +217,30 @@ nlohmann::json train_step_in_child(const TrainStepOptions& o, const std::string&
 }
 
 int run_qat(const TrainStepOptions& o) {
-  const nlohmann::json fp = train_step_in_child(o, "none");
-  const nlohmann::json qat = train_step_in_child(o, "w4a4");
-  const double time_ratio = qat["step_s"].get<double>() / fp["step_s"].get<double>();
+  if (o.rounds < 1)
+    throw UsageError("--rounds must be at least 1, got " + std::to_string(o.rounds));
+  // FP and QAT children alternate in ABBA order, so load that drifts during the run (these
+  // machines are shared) weighs on both sides; the time ratio is the median over the rounds.
+  std::vector<nlohmann::json> fp_runs, qat_runs;
+  std::vector<double> time_ratios;
+  for (int round = 0; round < o.rounds; ++round) {
+    if (round % 2 == 0) fp_runs.push_back(train_step_in_child(o, "none"));
+    qat_runs.push_back(train_step_in_child(o, "w4a4"));
+    if (round % 2 == 1) fp_runs.push_back(train_step_in_child(o, "none"));
+    time_ratios.push_back(qat_runs.back()["step_s"].get<double>() /
+                          fp_runs.back()["step_s"].get<double>());
+  }
+  const nlohmann::json& fp = fp_runs.front();
+  const nlohmann::json& qat = qat_runs.front();
+  const double time_ratio = median(time_ratios);
   const double rss_ratio = qat["peak_rss_mb"].get<double>() / fp["peak_rss_mb"].get<double>();
   const double memory_ratio =
       qat["peak_tensor_mb"].get<double>() / fp["peak_tensor_mb"].get<double>();
   if (o.json) {
-    std::cout << nlohmann::json{{"fp", fp},
-                                {"qat", qat},
+    std::cout << nlohmann::json{{"fp", fp_runs},
+                                {"qat", qat_runs},
                                 {"threads", fp["threads"]},
+                                {"time_ratios", time_ratios},
                                 {"time_ratio", time_ratio},
                                 {"memory_ratio", memory_ratio},
                                 {"rss_ratio", rss_ratio}}
@@ -243,9 +258,14 @@ int run_qat(const TrainStepOptions& o) {
   };
   std::cout << o.model << " batch " << o.batch << " img " << o.img << ", "
             << fp["threads"].get<int>() << " thread(s)\n"
-            << line("fp32", fp) << line("w4a4", qat) << std::fixed << std::setprecision(2)
-            << "  QAT / FP: time " << time_ratio << "x, peak tensor memory " << memory_ratio
-            << "x (peak RSS " << rss_ratio << "x)\n";
+            << std::fixed << std::setprecision(2);
+  for (int round = 0; round < o.rounds; ++round) {
+    std::cout << "round " << round + 1 << "\n"
+              << line("fp32", fp_runs[round]) << line("w4a4", qat_runs[round]);
+  }
+  std::cout << "  QAT / FP: time " << time_ratio << "x (median of";
+  for (const double r : time_ratios) std::cout << " " << r;
+  std::cout << "), peak tensor memory " << memory_ratio << "x (peak RSS " << rss_ratio << "x)\n";
   return 0;
 }
 
@@ -389,6 +409,10 @@ Command add_bench(CLI::App& app) {
       sub, *qat, "qat",
       "train-step without and with w4a4 QAT in separate processes: time and memory ratios", false);
   sub->get_subcommand("qat")->add_flag("--json", qat->json, "Print one JSON line");
+  sub->get_subcommand("qat")
+      ->add_option("--rounds", qat->rounds,
+                   "FP/QAT pairs, alternated; the time ratio is their median")
+      ->capture_default_str();
 
   auto loader = std::make_shared<LoaderOptions>();
   CLI::App* loader_sub =
