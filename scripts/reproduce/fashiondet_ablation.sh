@@ -5,6 +5,7 @@
 #   scripts/reproduce/fashiondet_ablation.sh                       # 2 seeds, 3 QAT epochs
 #   SEEDS="0 1 2" QAT_EPOCHS=10 BITS="4" THREADS=2 scripts/reproduce/fashiondet_ablation.sh
 #   TABLE_ONLY=1 scripts/reproduce/fashiondet_ablation.sh          # just rebuild the table
+#   EXTRA="--set train.val_latent=true" ...   # more `qyolo train` flags for the QAT runs
 #
 # LSQ and EMA come from the same run: the EMA is a shadow that never feeds back into training,
 # so a run with quant.ema=false follows exactly the latent weights of the EMA run; `qyolo eval
@@ -22,7 +23,7 @@ THREADS=${THREADS:-2}
 FP_WEIGHTS=${FP_WEIGHTS:-runs/train/fashiondet_yolov5n_fp/weights/best.qyolo}
 PROJECT=runs/ablation
 OUT=${OUT:-docs/ablation_fashiondet.md}
-COMMON=(--threads "$THREADS" --project "$PROJECT" --set train.exist_ok=true)
+COMMON=(--threads "$THREADS" --project "$PROJECT" --set train.exist_ok=true ${EXTRA:-})
 
 run_eval() {  # weights name [flags] -> runs/ablation_eval/<name>/metrics.json
   local weights=$1 name=$2

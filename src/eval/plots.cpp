@@ -335,4 +335,43 @@ void plot_oscillation(const std::filesystem::path& oscillation_csv,
   write_png(canvas, file);
 }
 
+void plot_latent_vs_ema(const std::filesystem::path& results_csv,
+                        const std::filesystem::path& file) {
+  const CsvTable table = read_csv(results_csv);
+  if (table.rows.empty()) throw Error(SourceLocation{results_csv.string()}, "has no rows to plot");
+  const size_t c_epoch = table.column("epoch");
+  struct Series {
+    const char* column;
+    std::string label;
+    cv::Scalar color;
+    int thickness;
+  };
+  const cv::Scalar orange(14, 127, 255);
+  const std::vector<Series> series = {
+      {"metrics/mAP_0.5:0.95", "EMA mAP@0.5:0.95", kBlue, 3},
+      {"metrics/mAP_0.5:0.95(latent)", "latent mAP@0.5:0.95", orange, 3},
+      {"metrics/mAP_0.5", "EMA mAP@0.5", kBlue, 1},
+      {"metrics/mAP_0.5(latent)", "latent mAP@0.5", orange, 1}};
+  std::vector<double> epochs;
+  std::vector<std::vector<double>> values(series.size());
+  double top = 0;
+  for (size_t r = 0; r < table.rows.size(); ++r) {
+    epochs.push_back(table.number(r, c_epoch));
+    for (size_t k = 0; k < series.size(); ++k) {
+      values[k].push_back(table.number(r, table.column(series[k].column)));
+      top = std::max(top, values[k].back());
+    }
+  }
+  const double x1 = epochs.back() > epochs.front() ? epochs.back() : epochs.front() + 1;
+  cv::Mat canvas(600, 900, CV_8UC3, kWhite);
+  Chart chart(canvas, {0, 0, 900, 600}, epochs.front(), x1, 0, std::max(top * 1.05, 1e-3), 260);
+  chart.axes("Latent weights vs their EMA, validated every epoch", "epoch", "mAP");
+  for (size_t k = 0; k < series.size(); ++k) {
+    chart.line(epochs, values[k], series[k].color, series[k].thickness, false, true);
+    chart.legend_entry(series[k].label + " " + fixed(values[k].back(), 3), series[k].color,
+                       series[k].thickness);
+  }
+  write_png(canvas, file);
+}
+
 }  // namespace qyolo::eval

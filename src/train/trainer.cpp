@@ -55,7 +55,7 @@ TensorMap cpu_copy(const std::map<std::string, torch::Tensor>& state) {
   return out;
 }
 
-std::string results_header(const std::vector<std::string>& items, bool stages) {
+std::string results_header(const std::vector<std::string>& items, bool stages, bool latent) {
   std::ostringstream s;
   s << "epoch";
   for (const auto& item : items) s << ",train/" << item << "_loss";
@@ -63,6 +63,7 @@ std::string results_header(const std::vector<std::string>& items, bool stages) {
   for (const auto& item : items) s << ",val/" << item << "_loss";
   s << ",x/lr0,x/lr1,x/lr2";
   if (stages) s << ",x/stage";
+  if (latent) s << ",metrics/mAP_0.5(latent),metrics/mAP_0.5:0.95(latent)";
   return s.str();
 }
 
@@ -168,7 +169,11 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
   const int start_epoch = resuming ? static_cast<int>(resumed.epoch) + 1 : 0;
   size_t model_stage = resuming ? stage_position(stages, static_cast<int>(resumed.epoch)) : 0;
   nn::Model model = quant::build_model(config, nc, stages[model_stage].index);
-  if (!resuming && !tc.weights.empty()) model->load_weights(load_weights_file(tc.weights));
+  if (!resuming && !tc.weights.empty()) {
+    // Tensors missing from the file (a new head, fresh quantizers) keep their initial values.
+    const auto report = model->load_weights(load_weights_file(tc.weights));
+    if (main_rank) spdlog::info("{}: {}", tc.weights, report.to_string());
+  }
   const bool segment = model->head_kind() == nn::HeadKind::kSegment;
   const auto masks = segment ? data::MaskFormat::kOverlap : data::MaskFormat::kNone;
   data::ScanOptions scan;
@@ -199,6 +204,10 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
     shadow->to(device);
   }
   std::optional<ModelEma> ema;
+  // LSQ vs EMA per epoch (WACV 2024): the latent weights are what training without an EMA gives.
+  const bool val_latent = use_ema && tc.val_latent;
+  if (tc.val_latent && !use_ema)
+    spdlog::warn("train.val_latent: quant.ema is false, so the latent model is the one validated");
 
   // Activation steps start from the first calib_batches training batches of rank 0; the
   // others receive them when gradient averaging broadcasts the model.
@@ -225,7 +234,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
     calibrate();
   }
   if (use_ema) {
-    ema.emplace(shadow, *model);
+    ema.emplace(shadow, *model, tc.ema_decay, tc.ema_tau);
     if (resuming) ema->load_state(resumed.ema, static_cast<int64_t>(resumed.ema_updates));
   }
 
@@ -234,7 +243,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
   const auto item_names = loss.item_names();
   const auto results_path = summary.run_dir / "results.csv";
   if (main_rank && start_epoch == 0)
-    std::ofstream(results_path) << results_header(item_names, pnq) << '\n';
+    std::ofstream(results_path) << results_header(item_names, pnq, val_latent) << '\n';
   const eval::ValidationOptions val_options = eval::ValidationOptions()
                                                   .conf_thres(config.eval.conf)
                                                   .iou_thres(config.eval.iou)
@@ -261,7 +270,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
         load_module_state(*model, ema->state(), "the previous stage's EMA");
       }
       calibrate();
-      if (ema) ema.emplace(shadow, *model);
+      if (ema) ema.emplace(shadow, *model, tc.ema_decay, tc.ema_tau);
       model_stage = pos;
     }
     if (pnq) {
@@ -373,7 +382,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
         // after the last epoch, as train.py --noval.
         auto& validated = ema ? static_cast<nn::ModelImpl&>(ema->module()) : *model;
         const bool validate = tc.val || epoch == total_epochs - 1;
-        eval::ValidationResult result;
+        eval::ValidationResult result, latent;
         if (validate) {
           const auto val_loss = [&](const nn::ModelOutput& output, const data::Batch& batch) {
             const auto images = normalize_images(batch.images, device);
@@ -382,6 +391,10 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
                 .items;
           };
           result = eval::validate(validated, *val_loader, nc, val_options, val_loss);
+          if (val_latent) {
+            latent = eval::validate(*model, *val_loader, nc,
+                                    eval::ValidationOptions(val_options).save_json(false));
+          }
         } else {
           result.loss_items.assign(item_names.size(), 0.0);
         }
@@ -397,6 +410,8 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
           for (const double v : result.loss_items) csv << ',' << v;
           for (auto& group : st.optimizer->param_groups()) csv << ',' << group_lr(group);
           if (pnq) csv << ',' << stage.index;
+          if (val_latent)
+            csv << ',' << latent.box.summary.map50 << ',' << latent.box.summary.map50_95;
           csv << '\n';
         }
 
@@ -438,6 +453,8 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
                                                stage.name + ".qyolo"));
         }
         eval::plot_results(results_path, summary.run_dir / "results.png");
+        if (val_latent)
+          eval::plot_latent_vs_ema(results_path, summary.run_dir / "latent_vs_ema.png");
         if (validate && config.eval.plots)
           eval::save_validation_plots(result, data.names, summary.run_dir);
         // COCO-format predictions of the latest validated model, for pycocotools-exact scoring.

@@ -92,6 +92,34 @@ TEST(Plots, OscillationCsv) {
   EXPECT_THROW(plot_oscillation(dir / "missing.csv", dir / "missing.png"), Error);
 }
 
+TEST(Plots, LatentVsEma) {
+  const auto dir = test::temp_dir("eval_latent_vs_ema_plot");
+  {
+    std::ofstream csv(dir / "results.csv");
+    csv << "epoch,metrics/mAP_0.5,metrics/mAP_0.5:0.95,x/lr0,metrics/mAP_0.5(latent),"
+           "metrics/mAP_0.5:0.95(latent)\n";
+    for (int e = 0; e < 5; ++e)
+      csv << e << "," << 0.5 + 0.02 * e << "," << 0.3 + 0.02 * e << ",0.001," << 0.48 + 0.02 * e
+          << "," << 0.28 + 0.01 * e << "\n";
+  }
+  plot_latent_vs_ema(dir / "results.csv", dir / "latent_vs_ema.png");
+  expect_plot(dir / "latent_vs_ema.png");
+  cv::Mat image = cv::imread((dir / "latent_vs_ema.png").string());
+  cv::Mat orange;
+  cv::inRange(image, cv::Scalar(0, 110, 240), cv::Scalar(40, 145, 255), orange);
+  EXPECT_GT(cv::countNonZero(orange), 100);  // the latent lines are drawn
+  {
+    std::ofstream without(dir / "plain.csv");
+    without << "epoch,metrics/mAP_0.5,metrics/mAP_0.5:0.95\n0,0.5,0.3\n";
+  }
+  try {
+    plot_latent_vs_ema(dir / "plain.csv", dir / "plain.png");
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("(latent)"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Plots, DrawDetectionsWithMasks) {
   cv::Mat image(120, 160, CV_8UC3, cv::Scalar(40, 40, 40));
   auto dets =

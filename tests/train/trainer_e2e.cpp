@@ -2,6 +2,7 @@
 // checkpoints, and a resumed run that equals the uninterrupted one.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "qyolo/core/checkpoint.h"
@@ -180,6 +181,37 @@ TEST(TrainerE2E, WithoutEmaTheLatentModelIsValidatedAndSaved) {
   EXPECT_FALSE(ckpt.model.empty());
   for (const char* file : {"val_batch0_labels.jpg", "val_batch0_pred.jpg", "oscillation.png"})
     EXPECT_TRUE(std::filesystem::exists(summary.run_dir / file)) << file;
+}
+
+TEST(TrainerE2E, ValLatentScoresTheLatentWeightsNextToTheEma) {
+  const auto root = test::temp_dir("trainer_e2e_val_latent");
+  auto config = tiny_config(tiny_dataset(root), root / "runs", 2);
+  config.quant.enabled = true;
+  config.quant.calib_batches = 1;
+  config.train.val_latent = true;
+  config.train.ema_decay = 0.5;
+  config.train.ema_tau = 1;
+  const auto summary = train(config);
+  std::ifstream csv(summary.run_dir / "results.csv");
+  std::string header, row;
+  std::getline(csv, header);
+  EXPECT_NE(header.find(",metrics/mAP_0.5(latent),metrics/mAP_0.5:0.95(latent)"), std::string::npos)
+      << header;
+  int rows = 0;
+  while (std::getline(csv, row)) {
+    ++rows;
+    EXPECT_EQ(std::count(row.begin(), row.end(), ','),
+              std::count(header.begin(), header.end(), ','))
+        << row;
+  }
+  EXPECT_EQ(rows, 2);
+  EXPECT_TRUE(std::filesystem::exists(summary.run_dir / "latent_vs_ema.png"));
+  // The EMA's decay comes from the config: after 2 epochs of 2 updates at decay 0.5 the EMA
+  // differs from the latent weights.
+  const auto ckpt = load_checkpoint(summary.run_dir / "weights" / "last.qyolo");
+  EXPECT_EQ(ckpt.ema_updates, 4);
+  const auto& w = "model.0.conv.weight";
+  EXPECT_FALSE(torch::allclose(ckpt.ema.at(w), ckpt.model.at(w)));
 }
 
 }  // namespace

@@ -78,6 +78,11 @@ struct TrainConfig {
   bool val = true;           // validate every epoch (else only after the last one)
   int dist_timeout = 1800;   // seconds a process waits for its peers before failing the run
   bool sync_bn = false;      // data parallel: BatchNorm statistics over the global batch
+  // EMA of the weights (and quantizer steps): decay·(1 − exp(−updates/tau)), as YOLOv5. The
+  // averaging window is ≈ 1/(1 − decay) updates; short runs need a shorter one.
+  double ema_decay = 0.9999;
+  double ema_tau = 2000;
+  bool val_latent = false;  // with an EMA, also validate the latent weights every epoch
 
   template <class V>
   void visit(V& v);

@@ -66,6 +66,9 @@ void TrainConfig::visit(V& v) {
   v("val", val, Any{});
   v("dist_timeout", dist_timeout, Range{1, 86400 * 7});
   v("sync_bn", sync_bn, Any{});
+  v("ema_decay", ema_decay, Range{0.0, 0.999999});
+  v("ema_tau", ema_tau, Range{1.0, 1e9});
+  v("val_latent", val_latent, Any{});
 }
 
 template <class V>

@@ -49,6 +49,11 @@ void plot_results(const std::filesystem::path& results_csv, const std::filesyste
 void plot_oscillation(const std::filesystem::path& oscillation_csv,
                       const std::filesystem::path& file);
 
+// results.csv of a run with train.val_latent: mAP@0.5:0.95 (bold) and mAP@0.5 (thin) per
+// epoch of the EMA model and of the latent weights it averages (latent_vs_ema.png).
+void plot_latent_vs_ema(const std::filesystem::path& results_csv,
+                        const std::filesystem::path& file);
+
 // Draws detections (n, >=6) x1,y1,x2,y2,conf,cls on a BGR image: class-coloured boxes with
 // "name conf" labels; `masks` (n,h,w) of the image size, when given, are blended in first.
 void draw_detections(cv::Mat& image, const torch::Tensor& detections,
