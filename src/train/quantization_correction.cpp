@@ -26,10 +26,18 @@
 namespace qyolo::train {
 namespace {
 
+// Box mAP (and, for Segment heads, mask mAP in the log line).
 CorrectionMetrics measure(nn::ModelImpl& model, data::Loader& val, const std::string& what) {
-  const auto r = eval::validate(model, val, model.nc());
-  spdlog::info("{}: mAP50 {:.4f}, mAP50-95 {:.4f}", what, r.box.summary.map50,
-               r.box.summary.map50_95);
+  const bool masks = model.nm() > 0;
+  const auto r = eval::validate(model, val, model.nc(), eval::ValidationOptions().masks(masks));
+  if (r.mask) {
+    spdlog::info("{}: box mAP50 {:.4f}, mAP50-95 {:.4f}; mask mAP50 {:.4f}, mAP50-95 {:.4f}", what,
+                 r.box.summary.map50, r.box.summary.map50_95, r.mask->summary.map50,
+                 r.mask->summary.map50_95);
+  } else {
+    spdlog::info("{}: mAP50 {:.4f}, mAP50-95 {:.4f}", what, r.box.summary.map50,
+                 r.box.summary.map50_95);
+  }
   return {r.box.summary.map50, r.box.summary.map50_95};
 }
 

@@ -55,11 +55,15 @@ TensorMap cpu_copy(const std::map<std::string, torch::Tensor>& state) {
   return out;
 }
 
-std::string results_header(const std::vector<std::string>& items, bool stages, bool latent) {
+std::string results_header(const std::vector<std::string>& items, bool masks, bool stages,
+                           bool latent) {
   std::ostringstream s;
   s << "epoch";
   for (const auto& item : items) s << ",train/" << item << "_loss";
   s << ",metrics/precision,metrics/recall,metrics/mAP_0.5,metrics/mAP_0.5:0.95";
+  if (masks) {
+    s << ",metrics/precision(M),metrics/recall(M),metrics/mAP_0.5(M),metrics/mAP_0.5:0.95(M)";
+  }
   for (const auto& item : items) s << ",val/" << item << "_loss";
   s << ",x/lr0,x/lr1,x/lr2";
   if (stages) s << ",x/stage";
@@ -243,7 +247,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
   const auto item_names = loss.item_names();
   const auto results_path = summary.run_dir / "results.csv";
   if (main_rank && start_epoch == 0)
-    std::ofstream(results_path) << results_header(item_names, pnq, val_latent) << '\n';
+    std::ofstream(results_path) << results_header(item_names, segment, pnq, val_latent) << '\n';
   const eval::ValidationOptions val_options = eval::ValidationOptions()
                                                   .conf_thres(config.eval.conf)
                                                   .iou_thres(config.eval.iou)
@@ -399,14 +403,18 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
           result.loss_items.assign(item_names.size(), 0.0);
         }
         const auto& box = result.box;
-        const double fitness = box.fitness;
+        // Segmentation runs select best.qyolo on boxes and masks together, as YOLOv5-seg.
+        const double fitness = box.fitness + (result.mask ? result.mask->fitness : 0.0);
         {
           std::ofstream csv(results_path, std::ios::app);
           csv << epoch;
           for (int64_t k = 0; k < mean_items.size(0); ++k)
             csv << ',' << mean_items[k].item<double>();
-          csv << ',' << box.summary.mp << ',' << box.summary.mr << ',' << box.summary.map50 << ','
-              << box.summary.map50_95;
+          const auto summary_cells = [&](const eval::DetectionSummary& m) {
+            csv << ',' << m.mp << ',' << m.mr << ',' << m.map50 << ',' << m.map50_95;
+          };
+          summary_cells(box.summary);
+          if (segment) summary_cells(result.mask ? result.mask->summary : eval::DetectionSummary{});
           for (const double v : result.loss_items) csv << ',' << v;
           for (auto& group : st.optimizer->param_groups()) csv << ',' << group_lr(group);
           if (pnq) csv << ',' << stage.index;

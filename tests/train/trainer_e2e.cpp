@@ -214,5 +214,21 @@ TEST(TrainerE2E, ValLatentScoresTheLatentWeightsNextToTheEma) {
   EXPECT_FALSE(torch::allclose(ckpt.ema.at(w), ckpt.model.at(w)));
 }
 
+TEST(TrainerE2E, SegmentationRunsLogMaskMetricsNextToBoxMetrics) {
+  const auto root = test::temp_dir("trainer_e2e_seg");
+  auto config = tiny_config(tiny_dataset(root), root / "runs", 1);
+  config.model = (test::source_dir() / "configs/models/yolov5n-seg.yaml").string();
+  const auto summary = train(config);
+  std::ifstream csv(summary.run_dir / "results.csv");
+  std::string header, row;
+  std::getline(csv, header);
+  EXPECT_NE(header.find("metrics/mAP_0.5:0.95,metrics/precision(M),metrics/recall(M),"
+                        "metrics/mAP_0.5(M),metrics/mAP_0.5:0.95(M)"),
+            std::string::npos)
+      << header;
+  ASSERT_TRUE(std::getline(csv, row));
+  EXPECT_EQ(std::count(row.begin(), row.end(), ','), std::count(header.begin(), header.end(), ','));
+}
+
 }  // namespace
 }  // namespace qyolo::train
