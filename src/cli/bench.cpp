@@ -6,6 +6,7 @@
 //   loader      decode-only vs mosaic training-sample throughput of a data set's train images
 //   eval        qyolo's COCOeval on a results / annotations pair
 #include <sys/resource.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <algorithm>
 #include <array>
@@ -17,6 +18,7 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -83,7 +85,8 @@ struct TrainStepOptions {
   std::string quant = "none";
   int steps = 10;
   int warmup = 3;
-  int rounds = 3;  // qat: FP/QAT child pairs
+  int rounds = 3;     // qat: FP/QAT child pairs
+  std::string trace;  // train-step: chrome://tracing file of two extra, untimed steps
   RuntimeOptions runtime;
   bool json = false;
 };
@@ -119,7 +122,8 @@ int run_train_step(const TrainStepOptions& o) {
   const config::QuantConfig qcfg = parse_quant(o.quant);
   // Installed before the first tensor exists, so every free it sees is of an allocation it saw.
   auto memory = std::make_shared<TensorMemoryMeter>();
-  c10::DebugInfoGuard memory_guard(c10::DebugInfoKind::PROFILER_STATE, memory);
+  std::optional<c10::DebugInfoGuard> memory_guard;
+  memory_guard.emplace(c10::DebugInfoKind::PROFILER_STATE, memory);
   torch::manual_seed(0);
   nn::Model model(std::filesystem::path(o.model));
   model->to(device);
@@ -140,15 +144,25 @@ int run_train_step(const TrainStepOptions& o) {
   auto optimizer = train::make_optimizer(train::group_parameters(*model), "SGD", hyp.lr0,
                                          hyp.momentum, hyp.weight_decay);
 
-  std::vector<double> times;
-  for (int i = 0; i < o.warmup + o.steps; ++i) {
-    const auto start = Clock::now();
+  const auto step = [&] {
     const nn::ModelOutput output = model->forward(images);
     train::LossOutput out = loss(output, images, targets);
     out.loss.backward();
     optimizer->step();
     optimizer->zero_grad();
+  };
+  std::vector<double> times;
+  for (int i = 0; i < o.warmup + o.steps; ++i) {
+    const auto start = Clock::now();
+    step();
     if (i >= o.warmup) times.push_back(seconds_since(start));
+  }
+  if (!o.trace.empty()) {
+    // After the timed steps: the profiler's own overhead must not reach the figures. It takes
+    // the slot the memory meter holds.
+    memory_guard.reset();
+    torch::autograd::profiler::RecordProfile profile(o.trace);
+    for (int i = 0; i < 2; ++i) step();
   }
   const double step_s = median(times);
   const int threads = torch::get_num_threads();
@@ -191,7 +205,11 @@ void add_train_step(CLI::App* bench, TrainStepOptions& o, const std::string& nam
   sub->add_option("--steps", o.steps, "Timed steps")->capture_default_str();
   sub->add_option("--warmup", o.warmup, "Untimed steps first")->capture_default_str();
   o.runtime.add_to(sub);
-  if (with_quant) sub->add_flag("--json", o.json, "Print one JSON line");
+  if (with_quant) {
+    sub->add_flag("--json", o.json, "Print one JSON line");
+    sub->add_option("--trace", o.trace,
+                    "Profile two more steps after the timed ones into this chrome://tracing file");
+  }
 }
 
 // ---------------------------------------------------------------- qat

@@ -4,12 +4,14 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "qyolo/core/allocator.h"
 #include "qyolo/core/build_info.h"
 #include "qyolo/core/error.h"
 #include "qyolo/core/logging.h"
 
 int main(int argc, char** argv) {
   using qyolo::ExitCode;
+  qyolo::retain_freed_memory();
   CLI::App app{"qyolo: quantization-aware training of YOLO detectors"};
   app.set_version_flag("--version", std::string("qyolo ") + QYOLO_VERSION);
   app.require_subcommand(1);

@@ -36,11 +36,18 @@ std::shared_ptr<QuantizerImpl> make_input_quantizer(const QuantSpec& spec, int64
     case QuantKind::kBinary:
       return std::make_shared<BinaryActivationQuantizerImpl>(in_channels);
     default:
-      return std::make_shared<LsqQuantizerImpl>(
-          LsqQuantizerOptions(spec.bits, TensorRole::kActivation)
-              .is_signed(spec.is_signed)
-              .learn_offset(spec.kind == QuantKind::kLsqPlus));
+      break;
   }
+  auto quantizer =
+      std::make_shared<LsqQuantizerImpl>(LsqQuantizerOptions(spec.bits, TensorRole::kActivation)
+                                             .is_signed(spec.is_signed)
+                                             .learn_offset(spec.kind == QuantKind::kLsqPlus)
+                                             .learn_step(spec.learned));
+  if (!spec.learned) {
+    TORCH_CHECK(!spec.is_signed, "a fixed input grid is the unsigned image grid");
+    quantizer->set_grid(torch::full({1}, 1.0 / static_cast<double>(quantizer->range().qmax)));
+  }
+  return quantizer;
 }
 
 ConvQuantizerImpl::ConvQuantizerImpl(const ConvQuantizerOptions& options) : options_(options) {

@@ -47,12 +47,16 @@ LsqQuantizerImpl::LsqQuantizerImpl(const LsqQuantizerOptions& options)
   if (options.learn_offset()) {
     offset = register_parameter("offset", torch::zeros({options.channels()}));
   }
+  if (!options.learn_step()) {
+    step.set_requires_grad(false);
+    if (offset.defined()) offset.set_requires_grad(false);
+  }
 }
 
 QuantSpec LsqQuantizerImpl::spec() const {
   return {options_.bits(), options_.is_signed(),
           options_.channels() > 1 ? Granularity::kPerChannel : Granularity::kPerTensor,
-          options_.learn_offset() ? QuantKind::kLsqPlus : QuantKind::kLsq};
+          options_.learn_offset() ? QuantKind::kLsqPlus : QuantKind::kLsq, options_.learn_step()};
 }
 
 double LsqQuantizerImpl::grad_scale(const torch::Tensor& x) const {

@@ -195,7 +195,12 @@ std::vector<ConvPlan> Policy::plan(const std::vector<nn::ConvSite>& sites, int s
         plan.input = input_spec(override.act_kind, override.act_bits, "quant");
       }
     }
-    if (plan.first && plan.input.kind != QuantKind::kBinary) plan.input.is_signed = false;
+    if (plan.first && plan.input.kind != QuantKind::kBinary) {
+      plan.input.is_signed = false;
+      // At 8 bits the image grid holds the image exactly; fewer bits need a learned grid.
+      plan.input.learned =
+          plan.input.kind == QuantKind::kFp || plan.input.bits < 8 || c.learn_image_step;
+    }
     plans.push_back(plan);
   }
   return plans;
@@ -270,6 +275,7 @@ std::string to_string(const std::vector<ConvPlan>& plans) {
     if (spec.granularity == Granularity::kPerChannel && spec.kind != QuantKind::kBinary) {
       text += " per-channel";
     }
+    if (!spec.learned) text += " image grid";
     return text;
   };
   size_t width = 4;

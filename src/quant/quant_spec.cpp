@@ -20,7 +20,8 @@ int QuantSpec::effective_bits() const {
 bool same_quantizer(const QuantSpec& a, const QuantSpec& b) {
   if (a.kind != b.kind) return false;
   if (a.kind == QuantKind::kFp || a.kind == QuantKind::kBinary) return true;
-  return a.bits == b.bits && a.is_signed == b.is_signed && a.granularity == b.granularity;
+  return a.bits == b.bits && a.is_signed == b.is_signed && a.granularity == b.granularity &&
+         a.learned == b.learned;
 }
 
 IntRange int_range(int bits, bool is_signed) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
+#include <unordered_map>
 
 #include "qyolo/core/checkpoint.h"
 #include "qyolo/core/error.h"
@@ -82,7 +83,10 @@ std::vector<torch::Tensor> quantizer_scales(nn::ModelImpl& model) {
   for (const auto& p : model.named_parameters()) {
     const auto& name = p.key();
     if (name.find(".quant.") == std::string::npos) continue;
-    if (name.find("_quantizer.") != std::string::npos) out.push_back(p.value());
+    // A fixed grid (the image's) is not a scale to train.
+    if (name.find("_quantizer.") != std::string::npos && p.value().requires_grad()) {
+      out.push_back(p.value());
+    }
   }
   return out;
 }
@@ -161,14 +165,15 @@ CorrectionSummary correct(const CorrectionOptions& o) {
   }
 
   const auto sites = model->conv_sites();
+  std::unordered_map<std::string, bool> learnable;
+  for (const auto& p : model->named_parameters()) learnable[p.key()] = p.value().requires_grad();
   quant::enable_correction(sites);
   model->to(device);
+  std::vector<torch::Tensor> trainable;
+  if (o.train_scales) trainable = quantizer_scales(*model);
   for (auto& p : model->parameters()) p.set_requires_grad(false);
-  std::vector<torch::Tensor> trainable = quant::correction_parameters(sites);
-  if (o.train_scales) {
-    const auto scales = quantizer_scales(*model);
-    trainable.insert(trainable.end(), scales.begin(), scales.end());
-  }
+  const auto correction = quant::correction_parameters(sites);
+  trainable.insert(trainable.end(), correction.begin(), correction.end());
   for (auto& p : trainable) p.set_requires_grad(true);
   for (const auto& p : trainable) summary.trained_parameters += p.numel();
   torch::optim::Adam optimizer(trainable, torch::optim::AdamOptions(o.lr));
@@ -220,7 +225,10 @@ CorrectionSummary correct(const CorrectionOptions& o) {
     torch::NoGradGuard no_grad;
     quant::fold_correction(sites);
   }
-  for (auto& p : model->parameters()) p.set_requires_grad(true);
+  for (auto& p : model->named_parameters()) {
+    const auto it = learnable.find(p.key());
+    p.value().set_requires_grad(it == learnable.end() || it->second);
+  }
   if (val) summary.after = measure(*model, *val, "after correction (folded)");
 
   Checkpoint out;

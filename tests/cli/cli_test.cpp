@@ -1,6 +1,7 @@
 // The qyolo binary as users run it: exit codes, messages, and what the commands print.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -34,6 +35,25 @@ TEST(Cli, BenchFakeQuantReportsBothKernels) {
   EXPECT_GT(j.at("aten_s").get<double>(), 0);
   EXPECT_EQ(j.at("threads").get<int>(), 1);
   EXPECT_EQ(qyolo("bench fake-quant --shape 2 3").exit_code, 2);
+}
+
+TEST(Cli, BenchTrainStepWritesAProfilerTrace) {
+  const auto dir = test::temp_dir("cli");
+  const auto trace = dir / "step.trace";
+  const auto r = qyolo(
+      "bench train-step --batch 1 --img 64 --steps 1 --warmup 0 --quant w4a4 "
+      "--threads 1 --json --trace " +
+      trace.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output.substr(r.output.find('{')));
+  EXPECT_GT(j.at("step_s").get<double>(), 0);
+  std::ifstream in(trace);
+  const auto events = nlohmann::json::parse(in);
+  const auto has = [&](const std::string& name) {
+    return std::any_of(events.begin(), events.end(),
+                       [&](const auto& e) { return e.value("name", "") == name; });
+  };
+  EXPECT_TRUE(has("aten::convolution_backward"));
 }
 
 TEST(Cli, UsageErrorsExitWithTwo) {

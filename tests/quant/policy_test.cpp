@@ -30,6 +30,33 @@ TEST(Policy, FirstAndOutputConvsAreEightBitByDefault) {
   EXPECT_EQ(plans[3].input.bits, 8);
 }
 
+TEST(Policy, EightBitImageInputSitsOnTheFixedImageGrid) {
+  torch::manual_seed(0);
+  TinyDetector model;
+  quant::apply(model->sites(), Policy(w4a4()));
+  const auto first = std::static_pointer_cast<LsqQuantizerImpl>(
+      conv_quantizer(model->sites()[0])->input_quantizer());
+  EXPECT_FALSE(first->spec().learned);
+  EXPECT_TRUE(first->initialized());  // calibration leaves it alone
+  EXPECT_FLOAT_EQ(first->step.item<float>(), 1.0f / 255.0f);
+  EXPECT_FALSE(first->step.requires_grad());
+  // An 8-bit image passes unchanged (to float rounding), and nothing asks for its gradient.
+  const auto image = torch::randint(0, 256, {2, 3, 16, 16}).to(torch::kFloat) / 255.0;
+  const auto quantized = first->forward(image);
+  EXPECT_TRUE(torch::allclose(quantized, image, 0.0, 1e-6));
+  EXPECT_FALSE(quantized.requires_grad());
+  // Other inputs stay learned, and the option brings the learned image step back.
+  const auto second = conv_quantizer(model->sites()[1])->input_quantizer();
+  EXPECT_TRUE(second->spec().learned);
+  auto learned = w4a4();
+  learned.learn_image_step = true;
+  EXPECT_TRUE(Policy(learned).plan(model->sites())[0].input.learned);
+  // Below 8 bits the image no longer fits a fixed grid; the step is learned.
+  auto four_bit_image = w4a4();
+  four_bit_image.first_bits = 4;
+  EXPECT_TRUE(Policy(four_bit_image).plan(model->sites())[0].input.learned);
+}
+
 TEST(Policy, OverridesByIndexRangeAndGlob) {
   auto c = w4a4();
   c.overrides.push_back({"1-2", 3, 3, "lsq", "lsq"});
@@ -102,7 +129,9 @@ TEST(Policy, ApplyKeepsParameterNamesAndLoadsFpWeights) {
 TEST(Policy, CalibrationInitialisesActivationStepsOnce) {
   torch::manual_seed(0);
   TinyDetector model;
-  quant::apply(model->sites(), Policy(w4a4()));
+  auto config = w4a4();
+  config.learn_image_step = true;  // the first conv's input is the one whose range is known
+  quant::apply(model->sites(), Policy(config));
   std::vector<torch::Tensor> batches = {torch::rand({2, 3, 16, 16}), torch::rand({2, 3, 16, 16})};
   size_t next = 0;
   const auto run = [&] {

@@ -172,6 +172,7 @@ struct QuantConfig {
   std::string act_kind = "lsq_plus";  // lsq | lsq_plus
   bool per_channel = false;           // per-output-channel weight steps
   int first_bits = 8;                 // first conv (weights and input)
+  bool learn_image_step = false;      // 8-bit first conv input: learned, or the exact image grid
   int last_bits = 8;                  // Detect/Segment output convs
   std::string act_init = "minmax";    // minmax | mse (activation step initialisation)
   int calib_batches = 4;              // batches used to initialise activation steps

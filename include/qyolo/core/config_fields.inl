@@ -138,6 +138,7 @@ void QuantConfig::visit(V& v) {
   v("act_kind", act_kind, OneOf{{"lsq", "lsq_plus"}});
   v("per_channel", per_channel, Any{});
   v("first_bits", first_bits, Range{2, 32});
+  v("learn_image_step", learn_image_step, Any{});
   v("last_bits", last_bits, Range{2, 32});
   v("act_init", act_init, OneOf{{"minmax", "mse"}});
   v("calib_batches", calib_batches, Range{1, 10000});

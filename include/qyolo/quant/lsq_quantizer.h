@@ -18,6 +18,8 @@ struct LsqQuantizerOptions {
   TORCH_ARG(int64_t, channels) = 1;
   // LSQ+: a learnable offset β, out = s·clamp(round((x − β)/s)) + β.
   TORCH_ARG(bool, learn_offset) = false;
+  // false: step and offset keep the values set_grid gives them and get no gradient.
+  TORCH_ARG(bool, learn_step) = true;
 };
 
 // Parameters "step" (and "offset" for LSQ+), shaped (channels). Weights initialise their step from

@@ -32,7 +32,10 @@ struct ConvPlan {
 // Detect/Segment output convs to last_bits (integer LSQ/LSQ+ for both); with groups an output
 // conv no group lists is quantized as soon as any group is active. `overrides` apply last.
 // LSQ activations use a signed grid, LSQ+ activations an unsigned grid with a learnable offset;
-// the first conv's input (the image, in [0, 1]) uses an unsigned grid either way.
+// the first conv's input (the image, in [0, 1]) uses an unsigned grid either way. At 8 bits that
+// grid is fixed to the image grid (step 1/255, offset 0), which holds 8-bit images exactly, unless
+// learn_image_step: learning it costs a gradient of the image, i.e. the first conv's input
+// gradient, which the FP model never computes and which is its slowest backward.
 class Policy {
  public:
   // Validates bits, kinds, patterns and stage/group names; throws UsageError naming the key.

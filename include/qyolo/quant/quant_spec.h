@@ -17,6 +17,9 @@ struct QuantSpec {
   bool is_signed = true;
   Granularity granularity = Granularity::kPerTensor;
   QuantKind kind = QuantKind::kFp;
+  // Integer kinds: whether training moves step and offset. False for the image grid of an 8-bit
+  // first conv input: [0, 1] in 255 steps, where 8-bit images sit exactly.
+  bool learned = true;
 
   bool quantized() const { return kind != QuantKind::kFp; }
   // Bits the tensor costs at inference: 32 for fp, 1 for binary, `bits` otherwise.
@@ -24,7 +27,7 @@ struct QuantSpec {
 };
 
 // Whether quantizers for `a` and `b` hold the same kind of state, so one can stand in for the
-// other: same kind and, for integer kinds, same bits, sign and granularity.
+// other: same kind and, for integer kinds, same bits, sign, granularity and learned-ness.
 bool same_quantizer(const QuantSpec& a, const QuantSpec& b);
 
 // Integer grid [qmin, qmax] of a `bits`-bit signed (two's complement) or unsigned integer.
