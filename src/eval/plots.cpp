@@ -352,13 +352,15 @@ void plot_latent_vs_ema(const std::filesystem::path& results_csv,
       {"metrics/mAP_0.5:0.95(latent)", "latent mAP@0.5:0.95", orange, 3},
       {"metrics/mAP_0.5", "EMA mAP@0.5", kBlue, 1},
       {"metrics/mAP_0.5(latent)", "latent mAP@0.5", orange, 1}};
+  std::vector<size_t> columns;
+  for (const auto& s : series) columns.push_back(table.column(s.column));
   std::vector<double> epochs;
   std::vector<std::vector<double>> values(series.size());
   double top = 0;
   for (size_t r = 0; r < table.rows.size(); ++r) {
     epochs.push_back(table.number(r, c_epoch));
     for (size_t k = 0; k < series.size(); ++k) {
-      values[k].push_back(table.number(r, table.column(series[k].column)));
+      values[k].push_back(table.number(r, columns[k]));
       top = std::max(top, values[k].back());
     }
   }
