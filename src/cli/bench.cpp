@@ -157,33 +157,29 @@ int run_train_step(const TrainStepOptions& o) {
     step();
     if (i >= o.warmup) times.push_back(seconds_since(start));
   }
+  const double step_s = median(times);
+  const double rss_mb = peak_rss_mb();
   if (!o.trace.empty()) {
-    // After the timed steps: the profiler's own overhead must not reach the figures. It takes
-    // the slot the memory meter holds.
+    // After the figures are taken: the profiler's own time and memory must not reach them. It
+    // takes the slot the memory meter holds.
     memory_guard.reset();
     torch::autograd::profiler::RecordProfile profile(o.trace);
     for (int i = 0; i < 2; ++i) step();
   }
-  const double step_s = median(times);
   const int threads = torch::get_num_threads();
   if (o.json) {
-    nlohmann::json j = {{"impl", "qyolo"},
-                        {"model", o.model},
-                        {"batch", o.batch},
-                        {"img", o.img},
-                        {"quant", o.quant},
-                        {"threads", threads},
-                        {"steps", o.steps},
-                        {"step_s", step_s},
-                        {"peak_rss_mb", peak_rss_mb()},
-                        {"peak_tensor_mb", memory->peak_mb()},
+    nlohmann::json j = {{"impl", "qyolo"},       {"model", o.model},
+                        {"batch", o.batch},      {"img", o.img},
+                        {"quant", o.quant},      {"threads", threads},
+                        {"steps", o.steps},      {"step_s", step_s},
+                        {"peak_rss_mb", rss_mb}, {"peak_tensor_mb", memory->peak_mb()},
                         {"device", device.str()}};
     std::cout << j.dump() << "\n";
   } else {
     std::cout << std::fixed << std::setprecision(3) << "train step " << o.model << " batch "
               << o.batch << " img " << o.img << " quant " << o.quant << ": " << step_s
               << " s median of " << o.steps << " (after " << o.warmup << " warm-up), " << threads
-              << " thread(s), peak RSS " << std::setprecision(0) << peak_rss_mb()
+              << " thread(s), peak RSS " << std::setprecision(0) << rss_mb
               << " MB, peak CPU tensors " << memory->peak_mb() << " MB\n";
   }
   return 0;

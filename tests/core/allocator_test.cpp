@@ -14,8 +14,10 @@ namespace {
 
 #if defined(__GLIBC__)
 TEST(RetainFreedMemory, LargeBlocksComeFromTheHeapAndStayAfterFree) {
-  unsetenv("GLIBC_TUNABLES");
-  unsetenv("MALLOC_MMAP_MAX_");
+  for (const char* name : {"GLIBC_TUNABLES", "MALLOC_MMAP_MAX_", "MALLOC_MMAP_THRESHOLD_",
+                           "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_"}) {
+    unsetenv(name);
+  }
   ASSERT_TRUE(retain_freed_memory());
   constexpr size_t kBytes = size_t{96} << 20;  // above glibc's largest mmap threshold (32 MB)
   const size_t mapped_before = mallinfo2().hblkhd;
