@@ -91,14 +91,22 @@ struct TrainStepOptions {
   bool json = false;
 };
 
-// "none" or "w<bits>a<bits>" (e.g. w4a4) -> the QuantConfig of a plain QAT run.
+// "none", "w<bits>a<bits>" (e.g. w4a4) -> the QuantConfig of a plain QAT run; an experiment
+// yaml -> its quant section with every group active (the last PNQ stage, e.g. MPQ's binary
+// backbone).
 config::QuantConfig parse_quant(const std::string& spec) {
   config::QuantConfig cfg;
   if (spec == "none") return cfg;
+  if (std::filesystem::path(spec).extension() == ".yaml") {
+    cfg = config::load_experiment(config::resolve_path(spec)).quant;
+    if (!cfg.enabled) throw UsageError("--quant " + spec + ": its quant.enabled is false");
+    return cfg;
+  }
   std::smatch m;
   static const std::regex pattern("w([2-8])a([2-8])");
   if (!std::regex_match(spec, m, pattern))
-    throw UsageError("--quant '" + spec + "': use none or w<bits>a<bits> with bits 2-8, e.g. w4a4");
+    throw UsageError("--quant '" + spec +
+                     "': use none, w<bits>a<bits> with bits 2-8 (e.g. w4a4) or an experiment yaml");
   cfg.enabled = true;
   cfg.weight_bits = std::stoi(m[1]);
   cfg.act_bits = std::stoi(m[2]);
@@ -196,7 +204,8 @@ void add_train_step(CLI::App* bench, TrainStepOptions& o, const std::string& nam
       ->check(CLI::Range(32, 8192))
       ->capture_default_str();
   if (with_quant)
-    sub->add_option("--quant", o.quant, "none or w<bits>a<bits> (e.g. w4a4, w8a8)")
+    sub->add_option("--quant", o.quant,
+                    "none, w<bits>a<bits> (e.g. w4a4) or an experiment yaml (all its quant groups)")
         ->capture_default_str();
   sub->add_option("--steps", o.steps, "Timed steps")->capture_default_str();
   sub->add_option("--warmup", o.warmup, "Untimed steps first")->capture_default_str();

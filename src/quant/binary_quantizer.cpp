@@ -1,5 +1,7 @@
 #include "qyolo/quant/binary_quantizer.h"
 
+#include "qyolo/quant/binary_activation.h"
+
 namespace qyolo::quant {
 namespace {
 
@@ -82,7 +84,7 @@ torch::Tensor BinaryActivationQuantizerImpl::forward(const torch::Tensor& x) {
   if (observe_or_init(x, ActInit::kMinMax)) return x;
   TORCH_CHECK(x.dim() == 4 && x.size(1) == shift.size(0), "binary activation quantizer has ",
               shift.size(0), " channels, input is shaped ", x.sizes());
-  return approx_sign(x - shift.reshape({1, -1, 1, 1})) * scale.reshape({});
+  return binary_activation(x, shift, scale);
 }
 
 void BinaryActivationQuantizerImpl::init_from(const ActivationObserver& observer, ActInit) {

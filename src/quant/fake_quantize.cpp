@@ -7,6 +7,8 @@
 #include <cstring>
 #include <vector>
 
+#include "vector_floats.h"
+
 namespace qyolo::quant {
 namespace {
 
@@ -14,21 +16,9 @@ using torch::Tensor;
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// The element loops work on 8 floats at a time with GCC/Clang vector extensions (two SSE
-// registers on the x86-64 baseline). On x86-64 they are also compiled for AVX2, and the loader
-// picks that copy on CPUs that have it, so one binary stays portable.
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define QYOLO_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#endif
-#endif
-#ifndef QYOLO_VECTOR_CLONES
-#define QYOLO_VECTOR_CLONES
-#endif
-
-constexpr int kWidth = 8;
-using Floats = float __attribute__((vector_size(4 * kWidth)));
-using Ints = int32_t __attribute__((vector_size(4 * kWidth)));
+using simd::Floats;
+using simd::Ints;
+using simd::kWidth;
 
 // Adding and subtracting 1.5·2^23 rounds a float to the nearest integer, ties to even, under the
 // default rounding mode; unlike std::nearbyint it vectorises. Valid for |v| < 2^22, which the

@@ -56,6 +56,20 @@ TEST(Cli, BenchTrainStepWritesAProfilerTrace) {
   EXPECT_TRUE(has("aten::convolution_backward"));
 }
 
+TEST(Cli, BenchTrainStepTakesTheQuantGroupsOfAnExperimentYaml) {
+  const auto r = qyolo(
+      "bench train-step --batch 1 --img 64 --steps 1 --warmup 0 --threads 1 --json "
+      "--quant fashiondet/yolov5n_mpq.yaml");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output.substr(r.output.find('{')));
+  EXPECT_GT(j.at("step_s").get<double>(), 0);
+  EXPECT_EQ(j.at("quant").get<std::string>(), "fashiondet/yolov5n_mpq.yaml");
+  const auto fp =
+      qyolo("bench train-step --batch 1 --img 64 --steps 1 --quant fashiondet/yolov5n_fp.yaml");
+  EXPECT_EQ(fp.exit_code, 2) << fp.output;
+  EXPECT_NE(fp.output.find("quant.enabled is false"), std::string::npos) << fp.output;
+}
+
 TEST(Cli, UsageErrorsExitWithTwo) {
   EXPECT_EQ(qyolo("").exit_code, 2);
   EXPECT_EQ(qyolo("frobnicate").exit_code, 2);
