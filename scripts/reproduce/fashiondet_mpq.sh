@@ -7,9 +7,10 @@
 #   pnq        the config's stages: 4-bit head -> + binary backbone weights -> + binary activations
 #   pnq_bits   4-bit head -> + binary weights with 4-bit activations -> 2-bit -> binary activations
 #   pnq_depth  4-bit head -> + binary weights -> + binary activations in layers 0-4 -> in all 0-9
+#   pnq_shallow  binary weights, binary activations in layers 0-4 and the 4-bit head -> all of 0-9
 #   oneshot    the final configuration from the first epoch, for as many epochs as pnq in total
 #   scripts/reproduce/fashiondet_mpq.sh                                  # stages of 1, 1 and 2 epochs
-#   STAGE_EPOCHS="3 3 6" STAGE4_EPOCHS="2 2 2 6" FRACTION=0.5 RUNS="pnq_bits oneshot" \
+#   STAGE_EPOCHS="3 3 6" STAGE4_EPOCHS="2 2 2 6" STAGE2_EPOCHS="6 6" FRACTION=0.5 RUNS="pnq_bits oneshot" \
 #     scripts/reproduce/fashiondet_mpq.sh                               # the documented comparison
 #   EXTRA="--set train.val=false" scripts/reproduce/fashiondet_mpq.sh   # more `qyolo train` flags
 set -euo pipefail
@@ -17,6 +18,7 @@ cd "$(dirname "$0")/../.."
 QYOLO=${QYOLO:-build/bin/qyolo}
 STAGE_EPOCHS=(${STAGE_EPOCHS:-1 1 2})
 STAGE4_EPOCHS=(${STAGE4_EPOCHS:-1 1 1 1})
+STAGE2_EPOCHS=(${STAGE2_EPOCHS:-2 2})
 SEED=${SEED:-0}
 RUNS=${RUNS:-"pnq oneshot"}
 THREADS=${THREADS:-2}
@@ -25,13 +27,17 @@ FP_WEIGHTS=${FP_WEIGHTS:-runs/train/fashiondet_yolov5n_fp/weights/best.qyolo}
 PROJECT=${PROJECT:-runs/mpq}
 [ "${#STAGE_EPOCHS[@]}" -eq 3 ] || { echo "STAGE_EPOCHS needs three numbers" >&2; exit 2; }
 [ "${#STAGE4_EPOCHS[@]}" -eq 4 ] || { echo "STAGE4_EPOCHS needs four numbers" >&2; exit 2; }
+[ "${#STAGE2_EPOCHS[@]}" -eq 2 ] || { echo "STAGE2_EPOCHS needs two numbers" >&2; exit 2; }
 [ -f "$FP_WEIGHTS" ] || { echo "no FP model at $FP_WEIGHTS: run scripts/quickstart.sh first" >&2; exit 2; }
 total=$((STAGE_EPOCHS[0] + STAGE_EPOCHS[1] + STAGE_EPOCHS[2]))
 total4=$((STAGE4_EPOCHS[0] + STAGE4_EPOCHS[1] + STAGE4_EPOCHS[2] + STAGE4_EPOCHS[3]))
-[ "$total4" -eq "$total" ] || {
-  echo "STAGE4_EPOCHS sum to $total4 but STAGE_EPOCHS to $total: all runs need the same total" >&2
-  exit 2
-}
+total2=$((STAGE2_EPOCHS[0] + STAGE2_EPOCHS[1]))
+for sum in "STAGE4_EPOCHS $total4" "STAGE2_EPOCHS $total2"; do
+  [ "${sum#* }" -eq "$total" ] || {
+    echo "${sum% *} sum to ${sum#* } but STAGE_EPOCHS to $total: all runs need the same total" >&2
+    exit 2
+  }
+done
 COMMON=(--config fashiondet/yolov5n_mpq.yaml --weights "$FP_WEIGHTS" --epochs "$total" --seed "$SEED"
   --threads "$THREADS" --project "$PROJECT" --set train.exist_ok=true --set "train.fraction=$FRACTION"
   ${EXTRA:-})
@@ -56,6 +62,8 @@ SCHEDULE[pnq_depth]="[$(stage head_4bit head "${STAGE4_EPOCHS[0]}"),
   $(stage backbone_binary_weights "head, backbone_weights" "${STAGE4_EPOCHS[1]}"),
   $(stage backbone_binary_0_4 "head, backbone_weights, backbone_shallow" "${STAGE4_EPOCHS[2]}"),
   $(stage backbone_binary "head, backbone" "${STAGE4_EPOCHS[3]}")]"
+SCHEDULE[pnq_shallow]="[$(stage backbone_binary_0_4 "head, backbone_weights, backbone_shallow" "${STAGE2_EPOCHS[0]}"),
+  $(stage backbone_binary "head, backbone" "${STAGE2_EPOCHS[1]}")]"
 SCHEDULE[oneshot]="[$(stage all_at_once "head, backbone" "$total")]"
 
 for run in $RUNS; do
