@@ -29,9 +29,7 @@ struct Planes {
   int64_t size;   // elements per plane
 };
 
-Planes planes_of(const Tensor& x, const Tensor& shift) {
-  TORCH_CHECK(x.dim() >= 2 && x.size(1) == shift.numel(), "binary activation has ", shift.numel(),
-              " shifts, input is shaped ", x.sizes());
+Planes planes_of(const Tensor& x) {
   const int64_t count = x.size(0) * x.size(1);
   return {x.size(1), count, count == 0 ? 0 : x.numel() / count};
 }
@@ -95,7 +93,7 @@ GradientSums gradient_range(const float* __restrict x, const float* __restrict g
 struct BinaryActivationFunction : public torch::autograd::Function<BinaryActivationFunction> {
   static Tensor forward(Context* ctx, Tensor x, Tensor shift, Tensor scale) {
     const auto xc = x.contiguous();
-    const auto planes = planes_of(xc, shift);
+    const auto planes = planes_of(xc);
     const auto b = shift.detach().to(torch::kFloat).contiguous();
     const auto alpha = scale.detach().item<float>();
     auto out = torch::empty_like(xc);
@@ -119,7 +117,7 @@ struct BinaryActivationFunction : public torch::autograd::Function<BinaryActivat
     const auto& shift = saved[1];
     const auto& scale = saved[2];
     const auto grad = grad_outputs[0].to(torch::kFloat).contiguous();
-    const auto planes = planes_of(x, shift);
+    const auto planes = planes_of(x);
     const auto b = shift.detach().to(torch::kFloat).contiguous();
     const auto alpha = scale.detach().item<float>();
     auto grad_x = torch::empty_like(grad);
@@ -157,6 +155,8 @@ struct BinaryActivationFunction : public torch::autograd::Function<BinaryActivat
 torch::Tensor binary_activation(const torch::Tensor& x, const torch::Tensor& shift,
                                 const torch::Tensor& scale) {
   TORCH_CHECK(scale.numel() == 1, "binary activation takes one scale, got ", scale.numel());
+  TORCH_CHECK(x.dim() >= 2 && x.size(1) == shift.numel(), "binary activation has ", shift.numel(),
+              " shifts, input is shaped ", x.sizes());
   if (x.is_cpu() && x.scalar_type() == torch::kFloat) {
     return BinaryActivationFunction::apply(x, shift, scale);
   }
