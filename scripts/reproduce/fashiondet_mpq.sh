@@ -4,14 +4,16 @@
 # number of epochs, all from the same FP model. Runs go to $PROJECT (runs/mpq), evaluations to
 # ${PROJECT}_eval/<name>/metrics.json; a run whose last.qyolo exists is not trained again.
 # Runs (RUNS, any subset):
-#   pnq        the config's stages: 4-bit head -> + binary backbone weights -> + binary activations
+#   pnq_acts   the config's stages: binary backbone activations (FP weights) and the 4-bit head
+#              -> + binary backbone weights
+#   pnq        4-bit head -> + binary backbone weights -> + binary activations
 #   pnq_bits   4-bit head -> + binary weights with 4-bit activations -> 2-bit -> binary activations
 #   pnq_depth  4-bit head -> + binary weights -> + binary activations in layers 0-4 -> in all 0-9
 #   pnq_shallow  binary weights, binary activations in layers 0-4 and the 4-bit head -> all of 0-9
 #   oneshot    the final configuration from the first epoch, for as many epochs as pnq in total
-#   scripts/reproduce/fashiondet_mpq.sh                                  # stages of 1, 1 and 2 epochs
-#   STAGE_EPOCHS="3 3 6" STAGE4_EPOCHS="2 2 2 6" STAGE2_EPOCHS="6 6" FRACTION=0.5 RUNS="pnq_bits oneshot" \
-#     scripts/reproduce/fashiondet_mpq.sh                               # the documented comparison
+#   scripts/reproduce/fashiondet_mpq.sh                       # pnq_acts (2 + 2 epochs) and oneshot (4)
+#   STAGE_EPOCHS="3 3 6" STAGE4_EPOCHS="2 2 2 6" STAGE2_EPOCHS="6 6" FRACTION=0.5 RUNS="pnq_acts oneshot" \
+#     scripts/reproduce/fashiondet_mpq.sh                    # the documented comparison
 #   EXTRA="--set train.val=false" scripts/reproduce/fashiondet_mpq.sh   # more `qyolo train` flags
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,7 +22,7 @@ STAGE_EPOCHS=(${STAGE_EPOCHS:-1 1 2})
 STAGE4_EPOCHS=(${STAGE4_EPOCHS:-1 1 1 1})
 STAGE2_EPOCHS=(${STAGE2_EPOCHS:-2 2})
 SEED=${SEED:-0}
-RUNS=${RUNS:-"pnq oneshot"}
+RUNS=${RUNS:-"pnq_acts oneshot"}
 THREADS=${THREADS:-2}
 FRACTION=${FRACTION:-1.0}
 FP_WEIGHTS=${FP_WEIGHTS:-runs/train/fashiondet_yolov5n_fp/weights/best.qyolo}
@@ -47,6 +49,7 @@ groups="[{name: head, layers: 10-23, weight_kind: lsq, weight_bits: 4, act_kind:
 groups+=" {name: backbone_weights, layers: 0-9, weight_kind: binary, weight_bits: 1, act_kind: fp, act_bits: 32},"
 groups+=" {name: backbone_a4, layers: 0-9, weight_kind: binary, weight_bits: 1, act_kind: lsq_plus, act_bits: 4},"
 groups+=" {name: backbone_a2, layers: 0-9, weight_kind: binary, weight_bits: 1, act_kind: lsq_plus, act_bits: 2},"
+groups+=" {name: backbone_activations, layers: 0-9, weight_kind: fp, weight_bits: 32, act_kind: binary, act_bits: 1},"
 groups+=" {name: backbone_shallow, layers: 0-4, weight_kind: binary, weight_bits: 1, act_kind: binary, act_bits: 1},"
 groups+=" {name: backbone, layers: 0-9, weight_kind: binary, weight_bits: 1, act_kind: binary, act_bits: 1}]"
 stage() { echo "{name: $1, groups: [$2], epochs: $3}"; }
@@ -63,6 +66,8 @@ SCHEDULE[pnq_depth]="[$(stage head_4bit head "${STAGE4_EPOCHS[0]}"),
   $(stage backbone_binary_0_4 "head, backbone_weights, backbone_shallow" "${STAGE4_EPOCHS[2]}"),
   $(stage backbone_binary "head, backbone" "${STAGE4_EPOCHS[3]}")]"
 SCHEDULE[pnq_shallow]="[$(stage backbone_binary_0_4 "head, backbone_weights, backbone_shallow" "${STAGE2_EPOCHS[0]}"),
+  $(stage backbone_binary "head, backbone" "${STAGE2_EPOCHS[1]}")]"
+SCHEDULE[pnq_acts]="[$(stage backbone_binary_activations "head, backbone_activations" "${STAGE2_EPOCHS[0]}"),
   $(stage backbone_binary "head, backbone" "${STAGE2_EPOCHS[1]}")]"
 SCHEDULE[oneshot]="[$(stage all_at_once "head, backbone" "$total")]"
 

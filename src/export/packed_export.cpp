@@ -37,7 +37,6 @@ PackedModel pack_model(nn::ModelImpl& model) {
     if (!q || !q->weight_quantizer()) continue;
     const std::string name = site.path + ".weight";
     const torch::Tensor w = site.conv->weight.detach().cpu();
-    const int64_t out = w.size(0);
     // Integer weights refer to the quantizer's own step (or binary scale) tensor by name; it is
     // stored with the rest of the float state.
     const std::string quantizer = site.path + ".quant.weight_quantizer.";

@@ -20,6 +20,7 @@
 #include "qyolo/quant/correction.h"
 #include "qyolo/quant/model_factory.h"
 #include "qyolo/quant/policy.h"
+#include "qyolo/train/batch_norm_recalibration.h"
 #include "qyolo/train/run_process.h"
 #include "qyolo/train/task_loss.h"
 #include "qyolo/train/train_step.h"
@@ -40,42 +41,6 @@ CorrectionMetrics measure(nn::ModelImpl& model, data::Loader& val, const std::st
                  r.box.summary.map50_95);
   }
   return {r.box.summary.map50, r.box.summary.map50_95};
-}
-
-std::vector<torch::nn::BatchNorm2dImpl*> batch_norms(nn::ModelImpl& model) {
-  std::vector<torch::nn::BatchNorm2dImpl*> bns;
-  for (const auto& m : model.modules(false)) {
-    if (auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(m.get())) bns.push_back(bn);
-  }
-  return bns;
-}
-
-// BN statistics that no longer match the quantized weights are re-estimated as a cumulative
-// average over calibration batches, with the quantizers on and nothing else changing.
-void recalibrate_batch_norms(nn::ModelImpl& model, data::Loader& loader, int max_batches,
-                             const torch::Device& device) {
-  torch::NoGradGuard no_grad;
-  auto bns = batch_norms(model);
-  std::vector<c10::optional<double>> momenta;
-  for (auto* bn : bns) {
-    momenta.push_back(bn->options.momentum());
-    bn->reset_running_stats();
-    bn->options.momentum(c10::nullopt);
-    bn->train();
-  }
-  loader.start_epoch(0);
-  ProgressBar bar(std::min<int64_t>(max_batches, loader.size()), "BN recalibration");
-  for (int i = 0; i < max_batches; ++i) {
-    auto batch = loader.next();
-    if (!batch) break;
-    model.forward(normalize_images(batch->images, device));
-    bar.update();
-  }
-  bar.close();
-  for (size_t i = 0; i < bns.size(); ++i) {
-    bns[i]->options.momentum(momenta[i]);
-    bns[i]->eval();
-  }
 }
 
 std::vector<torch::Tensor> quantizer_scales(nn::ModelImpl& model) {

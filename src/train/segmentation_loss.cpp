@@ -51,7 +51,7 @@ LossOutput SegmentationLoss::operator()(const std::vector<torch::Tensor>& preds,
     const auto pmask = terms.positives[i].index({Slice(), Slice(5 + nc, 5 + nc + nm)});
     const auto area = tg.xywhn[i].index({Slice(), Slice(2, 4)}).prod(1);
     const auto box = eval::xywh2xyxy(tg.xywhn[i] * mask_scale);
-    for (const auto bi : std::get<0>(torch::_unique(b)).unbind()) {
+    for (const auto& bi : std::get<0>(torch::_unique(b)).unbind()) {
       const auto sel = b == bi;
       const auto image = bi.item<int64_t>();
       const auto sel_ids = tg.target_ids[i].index({sel});

@@ -30,6 +30,7 @@
 #include "qyolo/quant/oscillation.h"
 #include "qyolo/quant/oscillation_damping.h"
 #include "qyolo/quant/policy.h"
+#include "qyolo/train/batch_norm_recalibration.h"
 #include "qyolo/train/optimizer.h"
 #include "qyolo/train/run_process.h"
 #include "qyolo/train/stage_plan.h"
@@ -386,6 +387,11 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
         // after the last epoch, as train.py --noval.
         auto& validated = ema ? static_cast<nn::ModelImpl&>(ema->module()) : *model;
         const bool validate = tc.val || epoch == total_epochs - 1;
+        const bool stage_end = pnq && epoch == stage.end_epoch() - 1;
+        // Fresh BN statistics for the model that is scored, and for the one the next PNQ stage
+        // starts from: its new activation quantizers are calibrated in eval mode.
+        if (q.enabled && q.recalibrate_bn > 0 && (validate || stage_end))
+          recalibrate_batch_norms(validated, *train_loader, q.recalibrate_bn, device);
         eval::ValidationResult result, latent;
         if (validate) {
           const auto val_loss = [&](const nn::ModelOutput& output, const data::Batch& batch) {
@@ -456,7 +462,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
         if (improved) save_checkpoint(ckpt, weights_dir / "best.qyolo");
         if (tc.save_period > 0 && (epoch + 1) % tc.save_period == 0)
           save_checkpoint(ckpt, weights_dir / ("epoch" + std::to_string(epoch) + ".qyolo"));
-        if (pnq && epoch == stage.end_epoch() - 1) {
+        if (stage_end) {
           save_checkpoint(ckpt, weights_dir / ("stage" + std::to_string(stage.index) + "_" +
                                                stage.name + ".qyolo"));
         }

@@ -95,12 +95,14 @@ TEST(TrainerE2E, QuantizedRunCalibratesAndStoresQuantizerState) {
   EXPECT_GT(count_lines(summary.run_dir / "oscillation.csv"), 1);
 }
 
-// Two PNQ stages of one epoch each: the head at 4 bits, then the backbone binarized too.
+// Two PNQ stages of one epoch each: the head at 4 bits, then the backbone binarized too; BN
+// statistics re-estimated at each stage's end on up to 5 batches (the tiny set has 2).
 config::ExperimentConfig pnq_config(const std::filesystem::path& data_yaml,
                                     const std::filesystem::path& project) {
   auto config = tiny_config(data_yaml, project, 2);
   config.quant.enabled = true;
   config.quant.calib_batches = 1;
+  config.quant.recalibrate_bn = 5;
   config.quant.groups = {{"head", "10-23", 4, 4, "lsq", "lsq_plus"},
                          {"backbone", "0-9", 1, 1, "binary", "binary"}};
   config.quant.stages = {{"head", {"head"}, 1}, {"binary", {"head", "backbone"}, 1}};
@@ -129,6 +131,11 @@ TEST(TrainerE2E, PnqStagesAddQuantizersAndResumeAcrossTheStageSwitch) {
   EXPECT_FALSE(has_key(stage0.ema, backbone + "scale"));
   EXPECT_TRUE(has_key(stage1.ema, head));
   EXPECT_TRUE(has_key(stage1.ema, backbone + "scale"));
+  // Each saved EMA's BN statistics come from a fresh average over all 2 training batches.
+  const std::string batches_tracked = "model.2.cv1.bn.num_batches_tracked";
+  ASSERT_TRUE(has_key(stage0.ema, batches_tracked));
+  EXPECT_EQ(stage0.ema.at(batches_tracked).item<int64_t>(), 2);
+  EXPECT_EQ(stage1.ema.at(batches_tracked).item<int64_t>(), 2);
 
   // results.csv marks each epoch's stage.
   std::ifstream csv(straight.run_dir / "results.csv");

@@ -176,6 +176,7 @@ struct QuantConfig {
   int last_bits = 8;                  // Detect/Segment output convs
   std::string act_init = "minmax";    // minmax | mse (activation step initialisation)
   int calib_batches = 4;              // batches used to initialise activation steps
+  int recalibrate_bn = 0;             // batches to re-estimate BN statistics on (0: never)
   bool ema = true;                    // EMA over latent weights, steps and buffers
   OscillationConfig oscillation;
   DampenConfig dampen;

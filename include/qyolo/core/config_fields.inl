@@ -142,6 +142,7 @@ void QuantConfig::visit(V& v) {
   v("last_bits", last_bits, Range{2, 32});
   v("act_init", act_init, OneOf{{"minmax", "mse"}});
   v("calib_batches", calib_batches, Range{1, 10000});
+  v("recalibrate_bn", recalibrate_bn, Range{0, 10000});
   v("ema", ema, Any{});
   v("oscillation", oscillation, Any{});
   v("dampen", dampen, Any{});
