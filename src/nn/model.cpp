@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "qyolo/core/error.h"
+#include "qyolo/nn/batch_norms.h"
 
 namespace qyolo::nn {
 namespace {
@@ -40,10 +41,7 @@ void ModelImpl::probe_strides() {
   // Like the reference: one training-mode forward of zeros at 256 px gives each level's
   // stride. BatchNorm still has torch's default momentum (0.1) at that point upstream, so the
   // running statistics end up exactly as in a freshly built reference model.
-  std::vector<torch::nn::BatchNorm2dImpl*> norms;
-  for (const auto& module : modules(/*include_self=*/false)) {
-    if (auto* bn = module->as<torch::nn::BatchNorm2dImpl>()) norms.push_back(bn);
-  }
+  const auto norms = batch_norms(*this);
   for (auto* bn : norms) bn->options.momentum(0.1);
   const bool was_training = is_training();
   train(true);

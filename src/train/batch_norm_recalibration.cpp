@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "qyolo/core/progress.h"
+#include "qyolo/nn/batch_norms.h"
 #include "qyolo/train/train_step.h"
 
 namespace qyolo::train {
@@ -17,9 +18,7 @@ int recalibrate_batch_norms(nn::ModelImpl& model, int max_batches,
     bool training;
   };
   std::vector<Saved> saved;
-  for (const auto& m : model.modules(/*include_self=*/false)) {
-    auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(m.get());
-    if (!bn) continue;
+  for (auto* bn : nn::batch_norms(model)) {
     saved.push_back({bn, bn->options.momentum(), bn->is_training()});
     bn->reset_running_stats();
     bn->options.momentum(c10::nullopt);  // a cumulative average: every batch weighs the same

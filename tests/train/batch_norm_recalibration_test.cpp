@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "qyolo/nn/batch_norms.h"
+
 namespace qyolo::train {
 namespace {
 
@@ -12,13 +14,6 @@ const nn::YamlSource kConvC3Yaml{
     " head: [[[1], 1, Detect, [nc, anchors]]]}",
     "conv_c3.yaml"};
 
-std::vector<torch::nn::BatchNorm2dImpl*> batch_norms(nn::ModelImpl& model) {
-  std::vector<torch::nn::BatchNorm2dImpl*> out;
-  for (const auto& m : model.modules(false))
-    if (auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(m.get())) out.push_back(bn);
-  return out;
-}
-
 // Running statistics of every BN after recalibrating on the given batches.
 std::vector<torch::Tensor> statistics_after(const std::vector<torch::Tensor>& batches) {
   torch::manual_seed(0);
@@ -28,7 +23,7 @@ std::vector<torch::Tensor> statistics_after(const std::vector<torch::Tensor>& ba
   recalibrate_batch_norms(
       *model, 10, [&] { return next < batches.size() ? batches[next++] : torch::Tensor(); });
   std::vector<torch::Tensor> stats;
-  for (auto* bn : batch_norms(*model)) {
+  for (auto* bn : nn::batch_norms(*model)) {
     stats.push_back(bn->running_mean.clone());
     stats.push_back(bn->running_var.clone());
   }
@@ -54,7 +49,7 @@ TEST(BatchNormRecalibration, ReplacesStaleStatisticsAndChangesNothingElse) {
   nn::Model model(kConvC3Yaml);
   std::vector<torch::Tensor> weights;
   for (const auto& p : model->parameters()) weights.push_back(p.detach().clone());
-  auto bns = batch_norms(*model);
+  auto bns = nn::batch_norms(*model);
   ASSERT_EQ(bns.size(), 6u);
   for (auto* bn : bns) bn->running_mean.fill_(100.0);
   const auto momentum = bns[0]->options.momentum();
