@@ -3,7 +3,7 @@
 #   scripts/test.sh                 everything
 #   scripts/test.sh -L e2e          only the end-to-end tests (any ctest arguments work)
 #   scripts/test.sh -LE e2e         everything but the slow end-to-end tests
-# The reference fixtures are read from $QYOLO_FIXTURES (default ../shared/fixtures).
+# The reference fixtures are read from tests/fixtures ($QYOLO_FIXTURES overrides).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -8,8 +8,8 @@
 
 namespace qyolo::test {
 
-// Folder with the golden reference tensors: $QYOLO_FIXTURES, else ../shared/fixtures
-// next to the source tree.
+// Folder with the golden reference tensors: $QYOLO_FIXTURES, else tests/fixtures
+// in the source tree.
 std::filesystem::path fixtures_dir();
 
 // The repository root (for configs/ and tests/data/).
