@@ -148,7 +148,7 @@ int run_train_step(const TrainStepOptions& o) {
   }
   model->train();
   const config::Hyp hyp;
-  train::TaskLoss loss(*model, hyp);
+  train::TaskLoss loss(*model, hyp, o.img);
   auto optimizer = train::make_optimizer(train::group_parameters(*model), "SGD", hyp.lr0,
                                          hyp.momentum, hyp.weight_decay);
 
