@@ -61,7 +61,7 @@ class Emitter {
       }
       input = found->second;
     }
-    const std::string weight = conv_weight(hook ? hook->weight_quantizer() : nullptr, w, k, name);
+    const std::string weight = conv_weight(hook.get(), w, k, name);
     (hook && (hook->weight_quantizer() || hook->input_quantizer())) ? ++summary_.quantized_convs
                                                                     : ++summary_.fp_convs;
     const auto& o = conv.options();
@@ -172,8 +172,9 @@ class Emitter {
   }
 
  private:
-  std::string conv_weight(const std::shared_ptr<quant::QuantizerImpl>& quantizer,
-                          const torch::Tensor& w, const torch::Tensor& k, const std::string& name) {
+  std::string conv_weight(const quant::ConvQuantizerImpl* hook, const torch::Tensor& w,
+                          const torch::Tensor& k, const std::string& name) {
+    const auto quantizer = hook ? hook->weight_quantizer() : nullptr;
     const int64_t out = w.size(0);
     const auto per_channel = [&](const torch::Tensor& s) {
       return s.detach().cpu().to(torch::kFloat).expand({out}).contiguous();
@@ -181,7 +182,7 @@ class Emitter {
     if (auto lsq = std::dynamic_pointer_cast<quant::LsqQuantizerImpl>(quantizer)) {
       TORCH_CHECK(lsq->initialized(), "ONNX export: weight quantizer of ", name,
                   " was never initialised");
-      const auto q = lsq->integers(w).to(torch::kChar);
+      const auto q = hook->weight_integers(w).to(torch::kChar);
       const auto scale = per_channel(lsq->step) * k;
       const auto deq = dequantize(q, scale, name + ".weight", lsq->spec());
       if (!lsq->offset.defined()) return deq;
