@@ -11,6 +11,7 @@
 #include "qyolo/nn/conv.h"
 #include "qyolo/nn/csp.h"
 #include "qyolo/nn/focus.h"
+#include "qyolo/nn/image_size.h"
 #include "qyolo/nn/implicit.h"
 #include "qyolo/nn/pool.h"
 #include "qyolo/nn/proto.h"
@@ -430,11 +431,7 @@ OnnxExportSummary export_onnx(nn::ModelImpl& model, const OnnxExportOptions& o,
   if (o.opset() < 13 || o.opset() > 17) {
     throw UsageError("--opset " + std::to_string(o.opset()) + ": qyolo exports opset 13 to 17");
   }
-  if (o.imgsz() % model.max_stride() != 0) {
-    throw UsageError("--img " + std::to_string(o.imgsz()) +
-                     " must be a multiple of the model's stride " +
-                     std::to_string(model.max_stride()));
-  }
+  nn::check_image_size(o.imgsz(), model.max_stride(), "--img");
   torch::NoGradGuard no_grad;
   model.eval();
   const auto sites = model.conv_sites();
