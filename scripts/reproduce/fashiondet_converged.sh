@@ -10,10 +10,12 @@
 #   STAGES="data fp" scripts/reproduce/fashiondet_converged.sh only the data and the FP model
 #   THREADS=1 NICE=19 scripts/reproduce/fashiondet_converged.sh   in the background of other work
 #
-# EMA arithmetic, in optimizer steps: batch 16 with nominal batch 64 accumulates 4 batches, so one
-# epoch of 2000 images is 125 batches and 31.25 optimizer steps (the EMA is updated once per step).
+# EMA arithmetic, in optimizer steps (the EMA is updated once per step, not per batch): batch 16
+# with nominal batch 64 accumulates 4 batches, so an epoch of 2000 images is 125 batches and 31.25
+# steps; the first epoch has ≈ 55, as accumulation ramps from 1 to 4 over the first 100 batches
+# (≈ 49 steps) before the remaining 25 batches give 6.25. 20 epochs are ≈ 649 updates.
 # ModelEMA's decay is d·(1 − exp(−u/τ)) after u updates; the default τ = 2000 would leave the EMA
-# still ramping after 20 epochs (625 updates: effective decay 0.27). Here τ = 31 updates (one
+# still ramping at the end (649 updates: effective decay 0.28). Here τ = 31 updates (one
 # epoch: the ramp is 95 % done after 3 epochs) and d = 0.968, an averaging horizon of
 # 1/(1−d) ≈ 31 updates: the EMA averages about the last epoch, and lags it by d/(1−d) ≈ 30 updates.
 set -euo pipefail

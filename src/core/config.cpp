@@ -378,6 +378,19 @@ void inline_hyp(YAML::Node root, const std::filesystem::path& base_dir, const Or
   root["hyp"] = loaded;
 }
 
+// Applies the config's hyp file and the overrides. A `hyp=FILE` override replaces the hyp section
+// first, whatever its position, so `hyp.<key>=` overrides always edit the file that is used.
+void apply_overrides(YAML::Node root, const std::vector<std::string>& overrides,
+                     const std::filesystem::path& base_dir, Origins& origins) {
+  const auto names_hyp_file = [](const std::string& o) { return o.rfind("hyp=", 0) == 0; };
+  inline_hyp(root, base_dir, origins);
+  for (const auto& o : overrides)
+    if (names_hyp_file(o)) apply_override(root, o, origins);
+  inline_hyp(root, base_dir, origins);
+  for (const auto& o : overrides)
+    if (!names_hyp_file(o)) apply_override(root, o, origins);
+}
+
 }  // namespace
 
 std::filesystem::path configs_dir() {
@@ -409,9 +422,7 @@ ExperimentConfig load_experiment(const std::filesystem::path& path,
   const auto file = resolve_path(path.string());
   Origins origins{file, {}};
   YAML::Node root = load_yaml_file(file);
-  inline_hyp(root, file.parent_path(), origins);
-  for (const auto& o : overrides) apply_override(root, o, origins);
-  inline_hyp(root, file.parent_path(), origins);  // an override may name another hyp file
+  apply_overrides(root, overrides, file.parent_path(), origins);
   ExperimentConfig cfg = parse(root, origins);
   if (!cfg.model.empty())
     require_named_file("model", cfg.model, root["model"], file.parent_path(), origins);
@@ -429,17 +440,14 @@ ExperimentConfig parse_experiment(const std::string& yaml_text, const std::strin
                      "invalid YAML: " + e.msg);
   }
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-  inline_hyp(root, {}, origins);
-  for (const auto& o : overrides) apply_override(root, o, origins);
-  inline_hyp(root, {}, origins);
+  apply_overrides(root, overrides, {}, origins);
   return parse(root, origins);
 }
 
 ExperimentConfig default_experiment(const std::vector<std::string>& overrides) {
   Origins origins{"<defaults>", {}};
   YAML::Node root(YAML::NodeType::Map);
-  for (const auto& o : overrides) apply_override(root, o, origins);
-  inline_hyp(root, {}, origins);
+  apply_overrides(root, overrides, {}, origins);
   return parse(root, origins);
 }
 

@@ -37,6 +37,8 @@ TEST(ShippedConfigs, EveryExperimentConfigLoadsWithItsDataModelAndStages) {
           data::load_data_yaml(config::resolve_path(config.data, config.source.parent_path()));
       const int64_t nc = config.nc > 0 ? config.nc : data.nc;
       EXPECT_GT(nc, 0);
+      if (config.quant.enabled && config.quant.stages.empty())
+        EXPECT_GE(config.quant.weight_bits, 3);
       for (const auto& stage : plan_stages(config)) {
         const auto model = quant::build_model(config, nc, stage.index);
         EXPECT_EQ(model->nc(), nc);
