@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "qyolo/data/thread_budget.h"
 #include "support/test_support.h"
 
 namespace qyolo {
@@ -147,6 +148,21 @@ TEST(Cli, MissingDataSetSaysHowToCreateIt) {
                        (dir / "fashiondet.yaml").string());
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("qyolo data fashiondet"), std::string::npos) << r.output;
+}
+
+TEST(Cli, ThreadsZeroUsesEveryCoreOfTheProcess) {
+  const std::string bench = "bench fake-quant --shape 2 3 16 16 --repeats 1 --json";
+  auto threads = [&](const std::string& prefix, const std::string& args) {
+    const auto r = test::run_command("cd " + test::source_dir().string() + " && " + prefix +
+                                     test::qyolo_bin().string() + " " + args);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return nlohmann::json::parse(r.output.substr(r.output.find('{'))).at("threads").get<int>();
+  };
+  EXPECT_EQ(threads("", bench), data::usable_cores());
+  EXPECT_EQ(threads("", bench + " --threads 0"), data::usable_cores());
+  EXPECT_EQ(threads("taskset -c 0 ", bench), 1);  // the affinity mask, not the machine
+  EXPECT_EQ(threads("OMP_NUM_THREADS=1 ", bench), 1);
+  EXPECT_EQ(threads("", bench + " --threads 3"), 3);
 }
 
 }  // namespace
