@@ -36,11 +36,11 @@ fs::path good_split(const std::string& tag) {
   return root;
 }
 
-ScanOptions options_for(int nc, bool strict) {
+ScanOptions options_for(int nc, bool strict, bool cache = false) {
   ScanOptions o;
   o.nc = nc;
   o.strict = strict;
-  o.cache = false;
+  o.cache = cache;
   return o;
 }
 
@@ -214,8 +214,7 @@ TEST(Datasets, EmptyOrAllBadDataSetIsAnErrorNamingThePath) {
 TEST(Datasets, CacheIsReusedAndRefreshedWhenAFileChanges) {
   const fs::path root = good_split("datasets_cache");
   write_text(root / "images/train/bad.jpg", "junk");
-  ScanOptions options = options_for(3, false);
-  options.cache = true;
+  ScanOptions options = options_for(3, false, /*cache=*/true);
   const ScanResult first = scan_yolo_dataset({root / "images/train"}, options);
   ASSERT_EQ(first.cache_path, root / "labels/train.cache");
   ASSERT_TRUE(fs::exists(first.cache_path));
@@ -254,8 +253,7 @@ TEST(Datasets, CacheKeepsFileNamesAndLabelLinesThatAreNotUtf8) {
   const fs::path image = root / "images/train" / (stem + ".jpg");
   write_image(image);
   write_text(root / "labels/train" / (stem + ".txt"), "0 0.5 0.5 0.2 0.2\n1 0.5\xff 0.5 0.2 0.2\n");
-  ScanOptions options = options_for(3, false);
-  options.cache = true;
+  ScanOptions options = options_for(3, false, /*cache=*/true);
   const ScanResult first = scan_yolo_dataset({root / "images/train"}, options);
   EXPECT_EQ(first.counts.lines_dropped, 1);  // the bad line, like any other bad line
   ASSERT_EQ(first.images.size(), 2u);
@@ -285,8 +283,7 @@ TEST(Datasets, CacheOfAnOlderVersionIsRebuilt) {
   const fs::path root = good_split("datasets_cache_v1");
   write_text(root / "labels/train.cache",
              R"({"version": 1, "nc": 3, "labels_dir": "labels", "images": {}})");
-  ScanOptions options = options_for(3, false);
-  options.cache = true;
+  ScanOptions options = options_for(3, false, /*cache=*/true);
   const ScanResult first = scan_yolo_dataset({root / "images/train"}, options);
   EXPECT_EQ(first.from_cache, 0);
   ASSERT_EQ(first.images.size(), 1u);
@@ -297,8 +294,7 @@ TEST(Datasets, CacheOfAnOlderVersionIsRebuilt) {
 TEST(Datasets, CacheThatCannotBeWrittenLeavesNoTemporaryFile) {
   const fs::path root = good_split("datasets_cache_blocked");
   write_text(root / "labels/train.cache/occupied", "a folder where the cache file would go");
-  ScanOptions options = options_for(3, false);
-  options.cache = true;
+  ScanOptions options = options_for(3, false, /*cache=*/true);
   const ScanResult result = scan_yolo_dataset({root / "images/train"}, options);
   ASSERT_EQ(result.images.size(), 1u);  // the scan goes on without a cache
   EXPECT_TRUE(fs::is_directory(root / "labels/train.cache"));

@@ -161,6 +161,18 @@ TEST(LoaderSampler, MatchesTorchRandperm) {
   for (int64_t i = 0; i < 20; ++i) EXPECT_EQ(indices[i], expected[i].item<int64_t>());
 }
 
+// The message of the error that reading epoch 0 raised, or "" when the epoch ended normally.
+std::string epoch_error(Loader& loader) {
+  loader.start_epoch(0);
+  try {
+    while (loader.next()) {
+    }
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return {};
+}
+
 // Deletes image `index` of `dataset` after its construction, as a file that disappears (or is
 // damaged) while a run is reading the data set.
 void delete_image(const Dataset& dataset, int64_t index) {
@@ -235,15 +247,9 @@ TEST(LoaderUnreadable, StrictModeStopsAtTheFirstUnreadableImageNamingIt) {
   options.batch_size = 1;
   options.shuffle = false;
   Loader loader(dataset, options);
-  loader.start_epoch(0);
-  try {
-    while (loader.next()) {
-    }
-    FAIL() << "unreadable image not reported under strict";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("img2.png"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("strict"), std::string::npos) << e.what();
-  }
+  const std::string error = epoch_error(loader);
+  EXPECT_NE(error.find("img2.png"), std::string::npos) << error;
+  EXPECT_NE(error.find("strict"), std::string::npos) << error;
 }
 
 TEST(LoaderUnreadable, NoReadableImageLeftIsAnError) {
@@ -254,14 +260,8 @@ TEST(LoaderUnreadable, NoReadableImageLeftIsAnError) {
   LoaderOptions options;
   options.batch_size = 2;
   Loader loader(dataset, options);
-  loader.start_epoch(0);
-  try {
-    while (loader.next()) {
-    }
-    FAIL() << "a data set without readable images produced batches";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("none of the 3 images"), std::string::npos) << e.what();
-  }
+  const std::string error = epoch_error(loader);
+  EXPECT_NE(error.find("none of the 3 images"), std::string::npos) << error;
 }
 
 TEST(LoaderRect, BatchesFollowTheDataSetShapesInOrder) {
