@@ -70,6 +70,14 @@ int run(const DetectOptions& o) {
                                             .save_conf(o.save_conf)
                                             .save_json(o.save_json)
                                             .save_images(!o.nosave));
+  if (summary.skipped > 0) {
+    spdlog::warn("{} of {} files skipped (unreadable; named above)", summary.skipped,
+                 summary.files);
+  }
+  if (summary.frames == 0) {
+    throw Error("no image or video frame could be read from --source (" +
+                std::to_string(summary.files) + " files, all skipped)");
+  }
   const int64_t img = predictor.options().img_size();
   spdlog::info("Speed: {:.1f}ms inference, {:.1f}ms NMS per image at shape (1, 3, {}, {})",
                summary.ms_inference, summary.ms_nms, img, img);
@@ -103,6 +111,10 @@ Command add_detect(CLI::App& app) {
   sub->add_option("--project", o->project, "Parent folder of the results")->capture_default_str();
   sub->add_option("--name", o->name, "Results folder name (incremented if it exists)")
       ->capture_default_str();
+  sub->footer(
+      "An image or video that cannot be read is skipped with a warning naming it, and the "
+      "number skipped is reported at the end (as ultralytics' predict does). Exit code 0 when "
+      "at least one image or frame was processed, 1 when none could be read, 2 for bad flags.");
   return {sub, [o] { return run(*o); }};
 }
 

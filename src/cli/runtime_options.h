@@ -14,9 +14,10 @@ struct RuntimeOptions {
   int threads = 0;
 
   void add_to(CLI::App* app);
-  // Applies the thread count and returns the device (`fallback` when --device was not given),
-  // checking it exists in this build.
-  torch::Device apply(const std::string& fallback = "cpu") const;
+  // Applies the thread count (`fallback_threads`, e.g. the config's train.threads, when
+  // --threads was not given; see data::intra_op_threads for 0) and returns the device
+  // (`fallback` when --device was not given), checking it exists in this build.
+  torch::Device apply(const std::string& fallback = "cpu", int fallback_threads = 0) const;
 };
 
 }  // namespace qyolo::cli

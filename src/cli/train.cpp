@@ -66,7 +66,7 @@ int run_train(const TrainOptions& o) {
         "give --config <experiment yaml> (e.g. configs/fashiondet/yolov5n_fp.yaml) "
         "or --resume <run>/weights/last.qyolo");
   }
-  o.runtime.apply(cfg.train.device);
+  o.runtime.apply(cfg.train.device, cfg.train.threads);
   check_train_image_size(cfg);
   const auto summary = train::train(cfg, run);
   spdlog::info("{} epochs completed; best fitness {:.4f} at epoch {}. Results in {}",

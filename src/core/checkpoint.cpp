@@ -91,7 +91,12 @@ void write_file_atomic(const std::filesystem::path& path, const std::string& byt
     std::filesystem::remove(tmp);
     throw Error("cannot flush '" + tmp.string() + "' to disk: " + std::strerror(errno));
   }
-  std::filesystem::rename(tmp, path);
+  std::error_code renamed;
+  std::filesystem::rename(tmp, path, renamed);
+  if (renamed) {
+    std::filesystem::remove(tmp);
+    throw Error("cannot replace '" + path.string() + "': " + renamed.message());
+  }
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (dfd >= 0) {
     ::fsync(dfd);

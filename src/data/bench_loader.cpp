@@ -3,12 +3,12 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <opencv2/core.hpp>
 #include <thread>
 
 #include "qyolo/core/error.h"
 #include "qyolo/data/dataset.h"
 #include "qyolo/data/loader.h"
+#include "qyolo/data/thread_budget.h"
 
 namespace qyolo::data {
 namespace {
@@ -21,8 +21,8 @@ double seconds_since(Clock::time_point start) {
 
 double decode_rate(const std::vector<LabeledImage>& images, int workers, int count) {
   std::atomic<int> next{0};
+  use_single_threaded_opencv();  // as the loader workers run
   auto work = [&] {
-    cv::setNumThreads(1);
     for (int i = next++; i < count; i = next++) read_image(images[i % images.size()].image_path);
   };
   const auto start = Clock::now();

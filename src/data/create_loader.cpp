@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "qyolo/core/error.h"
+#include "qyolo/data/thread_budget.h"
 
 namespace qyolo::data {
 
@@ -36,10 +37,12 @@ std::unique_ptr<Loader> make_train_loader(std::vector<LabeledImage> images, cons
   d.stride = stride;
   d.masks = masks;
   d.cache_ram = train.cache_ram;
-  d.cache_threads = std::max(1, train.workers);
+  d.strict = train.strict_data;
+  const int workers = loader_workers(train.workers);
+  d.cache_threads = std::max(1, workers);
   LoaderOptions l;
   l.batch_size = batch;
-  l.workers = train.workers;
+  l.workers = workers;
   l.shuffle = !train.rect;  // rect batches only work in their sorted order
   l.seed = static_cast<uint64_t>(train.seed);
   l.rank = process.rank;
@@ -48,7 +51,8 @@ std::unique_ptr<Loader> make_train_loader(std::vector<LabeledImage> images, cons
 }
 
 std::unique_ptr<Loader> make_val_loader(std::vector<LabeledImage> images, int imgsz, int batch,
-                                        int workers, MaskFormat masks, int stride) {
+                                        int workers, MaskFormat masks, int stride,
+                                        bool strict_data) {
   if (images.empty()) throw UsageError("the validation set has no images");
   DatasetOptions d;
   d.img_size = imgsz;
@@ -57,9 +61,10 @@ std::unique_ptr<Loader> make_val_loader(std::vector<LabeledImage> images, int im
   d.batch_size = batch;
   d.stride = stride;
   d.masks = masks;
+  d.strict = strict_data;
   LoaderOptions l;
   l.batch_size = batch;
-  l.workers = 2 * workers;
+  l.workers = loader_workers(2 * workers);
   l.shuffle = false;
   return std::make_unique<Loader>(std::make_shared<Dataset>(std::move(images), config::Hyp{}, d),
                                   l);

@@ -10,6 +10,7 @@
 #include "qyolo/core/error.h"
 #include "qyolo/data/augment.h"
 #include "qyolo/data/polygon_masks.h"
+#include "qyolo/data/thread_budget.h"
 
 namespace qyolo::data {
 namespace {
@@ -36,7 +37,12 @@ std::vector<PixelSegment> box_polygons(const Instances& instances) {
 }  // namespace
 
 cv::Mat read_image(const std::string& path) {
-  cv::Mat image = cv::imread(path, cv::IMREAD_COLOR);
+  cv::Mat image;
+  try {
+    image = cv::imread(path, cv::IMREAD_COLOR);
+  } catch (const cv::Exception& e) {
+    throw Error(SourceLocation{path}, "cannot read image: " + e.msg);
+  }
   if (image.empty()) {
     throw Error(SourceLocation{path}, "cannot read image (missing file or unsupported format)");
   }
@@ -52,7 +58,12 @@ torch::Tensor to_rgb_tensor(const cv::Mat& bgr) {
 }
 
 Dataset::Dataset(std::vector<LabeledImage> images, config::Hyp hyp, DatasetOptions options)
-    : images_(std::move(images)), hyp_(std::move(hyp)), options_(options) {
+    : images_(std::move(images)),
+      hyp_(std::move(hyp)),
+      options_(options),
+      unreadable_log_(options.strict) {
+  // Before the first thread that may use OpenCV: the cache threads below, the loader workers.
+  use_single_threaded_opencv();
   if (options_.img_size <= 0 || options_.stride <= 0 || options_.batch_size <= 0 ||
       options_.mask_downsample <= 0) {
     throw UsageError(
@@ -150,6 +161,40 @@ LoadedImage Dataset::load_image(int64_t index) const {
   return out;
 }
 
+std::pair<int64_t, LoadedImage> Dataset::load_readable_image(int64_t index) const {
+  for (int64_t step = 0; step < size(); ++step) {
+    const int64_t i = (index + step) % size();
+    {
+      std::lock_guard<std::mutex> lock(unreadable_mutex_);
+      if (unreadable_.count(i) > 0) continue;
+    }
+    try {
+      return {i, load_image(i)};
+    } catch (const Error&) {
+      std::lock_guard<std::mutex> lock(unreadable_mutex_);
+      if (unreadable_.count(i) == 0) {
+        std::string why =
+            "cannot be read any more (deleted or damaged since the data set was scanned)";
+        if (!options_.strict) {
+          why += "; its samples use the next readable image (" +
+                 std::to_string(unreadable_.size() + 1) + " unreadable so far)";
+        }
+        // Under strict this throws, and the image stays unmarked so every later use throws too.
+        unreadable_log_.image_skipped(SourceLocation{images_[i].image_path}, why);
+        unreadable_.insert(i);
+      }
+    }
+  }
+  throw Error("none of the " + std::to_string(size()) +
+              " images of the data set can be read any more (first: " + images_.front().image_path +
+              ")");
+}
+
+int Dataset::unreadable_images() const {
+  std::lock_guard<std::mutex> lock(unreadable_mutex_);
+  return unreadable_log_.counts().images_skipped;
+}
+
 std::pair<cv::Mat, Instances> Dataset::load_mosaic(int64_t index, SampleRng& rng) const {
   const int s = options_.img_size;
   const int border = -((s + 1) / 2);  // Python -s // 2 (floor) for any s
@@ -162,8 +207,7 @@ std::pair<cv::Mat, Instances> Dataset::load_mosaic(int64_t index, SampleRng& rng
   cv::Mat canvas(2 * s, 2 * s, CV_8UC3, cv::Scalar(114, 114, 114));
   Instances all;
   for (int tile = 0; tile < 4; ++tile) {
-    const int64_t i = picks[order[tile]];
-    const LoadedImage loaded = load_image(i);
+    const auto [i, loaded] = load_readable_image(picks[order[tile]]);
     const int h = loaded.resized_hw[0], w = loaded.resized_hw[1];
     int x1a, y1a, x2a, y2a, x1b, y1b, x2b, y2b;  // a: canvas, b: tile image
     if (tile == 0) {                             // top left
@@ -194,19 +238,21 @@ std::pair<cv::Mat, Instances> Dataset::load_mosaic(int64_t index, SampleRng& rng
 Sample Dataset::get(int64_t index, SampleRng& rng) const {
   TORCH_CHECK(index >= 0 && index < size(), "data set index ", index, " out of range ", size());
   Sample sample;
-  sample.path = images_[index].image_path;
   cv::Mat image;
   Instances instances;
   if (mosaic() && rng.chance(hyp_.mosaic)) {
+    sample.path = images_[index].image_path;
     std::tie(image, instances) = load_mosaic(index, rng);
     if (rng.chance(hyp_.mixup)) {
       auto [other, other_instances] = load_mosaic(rng.uniform_int(0, size() - 1), rng);
       mixup(image, instances, other, other_instances, rng);
     }
   } else {
-    const LoadedImage loaded = load_image(index);
+    // A substitute keeps the shape of the batch this index belongs to.
     std::array<int, 2> target{options_.img_size, options_.img_size};
     if (options_.rect) target = batch_shapes_[index / options_.batch_size];
+    const auto [used, loaded] = load_readable_image(index);
+    sample.path = images_[used].image_path;
     LetterboxOptions lb;
     lb.auto_pad = false;
     lb.scaleup = options_.augment;
@@ -219,7 +265,7 @@ Sample Dataset::get(int64_t index, SampleRng& rng) const {
     shapes.placement.ratio = {r[1] * h / loaded.original_hw[0], r[0] * w / loaded.original_hw[1]};
     shapes.placement.pad = pad;
     sample.shapes = shapes;
-    instances = to_pixels(images_[index].labels, r[0] * w, r[1] * h, pad[0], pad[1]);
+    instances = to_pixels(images_[used].labels, r[0] * w, r[1] * h, pad[0], pad[1]);
     image = boxed.image;
     if (options_.augment) {
       image = random_perspective(image, instances, perspective_params(hyp_), rng);

@@ -1,7 +1,6 @@
 #include "qyolo/data/loader.h"
 
 #include <algorithm>
-#include <opencv2/core.hpp>
 
 #include "qyolo/core/error.h"
 
@@ -96,8 +95,8 @@ Batch Loader::build_batch(int64_t batch_index) const {
 }
 
 void Loader::worker_loop() {
-  // Parallelism comes from the workers; OpenCV's own thread pool would only oversubscribe.
-  cv::setNumThreads(1);
+  // OpenCV was made single-threaded by the Dataset (use_single_threaded_opencv): the workers are
+  // the parallelism, and cv::setNumThreads must never run while other threads use OpenCV.
   while (true) {
     int64_t index;
     {

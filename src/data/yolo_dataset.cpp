@@ -13,6 +13,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "qyolo/core/checkpoint.h"
 #include "qyolo/core/error.h"
 #include "qyolo/data/image_check.h"
 
@@ -20,7 +21,9 @@ namespace qyolo::data {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr int kCacheVersion = 1;
+// 2: CBOR instead of JSON text, whose strings must be UTF-8 while file names and label lines
+// are arbitrary bytes. Caches of other versions are rebuilt.
+constexpr int kCacheVersion = 2;
 
 std::string read_text(const fs::path& path) {
   std::ifstream file(path, std::ios::binary);
@@ -94,7 +97,7 @@ bool parse_numbers(const std::string& line, std::vector<double>& values) {
   const char* p = line.c_str();
   for (;;) {
     while (*p == ' ' || *p == '\t' || *p == '\r') ++p;
-    if (*p == '\0') return true;
+    if (*p == '\0') return p == line.c_str() + line.size();  // a NUL byte inside is not a number
     char* end = nullptr;
     const double v = std::strtod(p, &end);
     if (end == p || !std::isfinite(v) ||
@@ -104,6 +107,23 @@ bool parse_numbers(const std::string& line, std::vector<double>& values) {
     values.push_back(v);
     p = end;
   }
+}
+
+// The line as printable ASCII for messages: other bytes (an invalid encoding, a stray control
+// character) become \xNN, so the log shows exactly what is wrong.
+std::string escape_label_line(const std::string& line) {
+  std::string out;
+  for (const char c : line) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f) {
+      out += c;
+    } else {
+      char escaped[5];
+      std::snprintf(escaped, sizeof(escaped), "\\x%02x", byte);
+      out += escaped;
+    }
+  }
+  return out;
 }
 
 std::string number(double v) {
@@ -252,7 +272,7 @@ ImageLabels parse_yolo_labels(const std::string& text, const fs::path& label_pat
       const SourceLocation where{label_path.string(), number_of_line};
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       if (!parse_numbers(line, values)) {
-        log.line_dropped(where, "'" + line + "' is not a row of numbers");
+        log.line_dropped(where, "'" + escape_label_line(line) + "' is not a row of numbers");
         continue;
       }
       polygon_file = polygon_file || values.size() > 6;
@@ -372,9 +392,9 @@ ScanResult scan_yolo_dataset(const std::vector<fs::path>& sources, const ScanOpt
   nlohmann::json cached_entries = nlohmann::json::object();
   if (options.cache) {
     result.cache_path = cache_path_for(label_paths.front());
-    std::ifstream file(result.cache_path);
-    if (file) {
-      const nlohmann::json cache = nlohmann::json::parse(file, nullptr, /*allow_exceptions=*/false);
+    if (fs::is_regular_file(result.cache_path)) {
+      const nlohmann::json cache = nlohmann::json::from_cbor(
+          read_text(result.cache_path), /*strict=*/true, /*allow_exceptions=*/false);
       if (cache.is_object() && cache.value("version", 0) == kCacheVersion &&
           cache.value("nc", -1) == options.nc &&
           cache.value("labels_dir", "") == options.labels_dir && cache.contains("images") &&
@@ -420,18 +440,15 @@ ScanResult scan_yolo_dataset(const std::vector<fs::path>& sources, const ScanOpt
                                   {"nc", options.nc},
                                   {"labels_dir", options.labels_dir},
                                   {"images", new_entries}};
-    const fs::path temporary = fs::path(result.cache_path).concat(".tmp");
-    std::ofstream file(temporary, std::ios::trunc);
-    file << cache.dump();
-    file.close();
-    std::error_code ec;
-    if (file) fs::rename(temporary, result.cache_path, ec);
-    if (!file || ec) {
-      spdlog::warn("{}: cannot write the label cache (not writeable?); continuing without it",
-                   result.cache_path.string());
-      fs::remove(temporary, ec);
+    const std::vector<uint8_t> bytes = nlohmann::json::to_cbor(cache);
+    try {
+      write_file_atomic(result.cache_path, std::string(bytes.begin(), bytes.end()));
+    } catch (const std::exception& e) {
+      spdlog::warn("{}: cannot write the label cache ({}); continuing without it",
+                   result.cache_path.string(), e.what());
     }
   }
+  result.from_cache = reused;
   result.counts = log.counts();
   result.summary = log.summary();
   const BadInputCounts& c = result.counts;

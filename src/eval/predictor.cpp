@@ -224,7 +224,14 @@ DetectRunSummary run_detect(Predictor& predictor, const std::vector<std::string>
     const auto& src = files[i];
     const std::string stem = src.path.stem().string();
     if (!src.video) {
-      cv::Mat image = data::read_image(src.path.string());
+      cv::Mat image;
+      try {
+        image = data::read_image(src.path.string());
+      } catch (const Error& e) {
+        spdlog::warn("image {}/{} skipped: {}", i + 1, total, e.what());
+        ++summary.skipped;
+        continue;
+      }
       const std::string prefix = "image " + std::to_string(i + 1) + "/" + std::to_string(total) +
                                  " " + src.path.string() + ": ";
       process(image, prefix, stem, coco_image_id(src.path.string()));
@@ -235,7 +242,12 @@ DetectRunSummary run_detect(Predictor& predictor, const std::vector<std::string>
       continue;
     }
     cv::VideoCapture capture(src.path.string());
-    if (!capture.isOpened()) throw Error("cannot open video '" + src.path.string() + "'");
+    if (!capture.isOpened()) {
+      spdlog::warn("video {}/{} skipped: {}: cannot open the video", i + 1, total,
+                   src.path.string());
+      ++summary.skipped;
+      continue;
+    }
     const auto frames = static_cast<int64_t>(capture.get(cv::CAP_PROP_FRAME_COUNT));
     double fps = capture.get(cv::CAP_PROP_FPS);
     if (!(fps > 0)) fps = 30;  // unknown rate: detect.py's fallback

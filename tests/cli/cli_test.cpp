@@ -5,8 +5,11 @@
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 #include "qyolo/core/checkpoint.h"
+#include "qyolo/data/thread_budget.h"
 #include "qyolo/nn/model.h"
 #include "support/test_support.h"
 
@@ -165,6 +168,43 @@ TEST(Cli, MissingDataSetSaysHowToCreateIt) {
                        (dir / "fashiondet.yaml").string());
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("qyolo data fashiondet"), std::string::npos) << r.output;
+}
+
+TEST(Cli, ThreadsZeroUsesEveryCoreOfTheProcess) {
+  const std::string bench = "bench fake-quant --shape 2 3 16 16 --repeats 1 --json";
+  auto threads = [&](const std::string& prefix, const std::string& args) {
+    const auto r = test::run_command("cd " + test::source_dir().string() + " && " + prefix +
+                                     test::qyolo_bin().string() + " " + args);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return nlohmann::json::parse(r.output.substr(r.output.find('{'))).at("threads").get<int>();
+  };
+  EXPECT_EQ(threads("", bench), data::usable_cores());
+  EXPECT_EQ(threads("", bench + " --threads 0"), data::usable_cores());
+  EXPECT_EQ(threads("taskset -c 0 ", bench), 1);  // the affinity mask, not the machine
+  EXPECT_EQ(threads("OMP_NUM_THREADS=1 ", bench), 1);
+  EXPECT_EQ(threads("", bench + " --threads 3"), 3);
+}
+
+TEST(Cli, DetectSkipsUnreadableImagesNamingThemAndCountsThem) {
+  const auto dir = test::temp_dir("cli_detect");
+  std::filesystem::create_directories(dir / "images");
+  cv::imwrite((dir / "images/good.png").string(), cv::Mat(48, 64, CV_8UC3, cv::Scalar(9, 90, 200)));
+  std::ofstream(dir / "images/broken.jpg") << "not a jpeg";
+  const std::string detect =
+      "detect --model configs/models/yolov5n.yaml --nc 10 --img 64 "
+      "--project " +
+      (dir / "runs").string() + " --source ";
+  const auto r = qyolo(detect + (dir / "images").string());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("broken.jpg"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("1 of 2 files skipped"), std::string::npos) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "runs/exp/good.png"));
+
+  std::filesystem::remove(dir / "images/good.png");
+  const auto none = qyolo(detect + (dir / "images").string());
+  EXPECT_EQ(none.exit_code, 1) << none.output;  // nothing could be processed
+  EXPECT_NE(none.output.find("broken.jpg"), std::string::npos) << none.output;
+  EXPECT_NE(qyolo("detect --help").output.find("Exit code 0 when at least one"), std::string::npos);
 }
 
 }  // namespace

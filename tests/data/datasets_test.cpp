@@ -32,11 +32,11 @@ fs::path good_split(const std::string& tag) {
   return root;
 }
 
-ScanOptions options_for(int nc, bool strict) {
+ScanOptions options_for(int nc, bool strict, bool cache = false) {
   ScanOptions o;
   o.nc = nc;
   o.strict = strict;
-  o.cache = false;
+  o.cache = cache;
   return o;
 }
 
@@ -210,8 +210,7 @@ TEST(Datasets, EmptyOrAllBadDataSetIsAnErrorNamingThePath) {
 TEST(Datasets, CacheIsReusedAndRefreshedWhenAFileChanges) {
   const fs::path root = good_split("datasets_cache");
   test::write_text(root / "images/train/bad.jpg", "junk");
-  ScanOptions options = options_for(3, false);
-  options.cache = true;
+  ScanOptions options = options_for(3, false, /*cache=*/true);
   const ScanResult first = scan_yolo_dataset({root / "images/train"}, options);
   ASSERT_EQ(first.cache_path, root / "labels/train.cache");
   ASSERT_TRUE(fs::exists(first.cache_path));
@@ -231,6 +230,71 @@ TEST(Datasets, CacheIsReusedAndRefreshedWhenAFileChanges) {
   const ScanResult third = scan_yolo_dataset({root / "images/train"}, options);
   ASSERT_EQ(third.images.size(), 1u);
   EXPECT_EQ(third.images[0].labels.cls, std::vector<int>({2}));
+}
+
+// Files under `folder` whose name says they are temporary (a cache write left behind).
+std::vector<fs::path> temporary_files(const fs::path& folder) {
+  std::vector<fs::path> found;
+  for (const auto& entry : fs::recursive_directory_iterator(folder)) {
+    if (entry.path().filename().string().find(".tmp") != std::string::npos) {
+      found.push_back(entry.path());
+    }
+  }
+  return found;
+}
+
+TEST(Datasets, CacheKeepsFileNamesAndLabelLinesThatAreNotUtf8) {
+  const fs::path root = good_split("datasets_cache_bytes");
+  const std::string stem = "caf\xe9";  // Latin-1, not UTF-8: file names are bytes on Linux
+  const fs::path image = root / "images/train" / (stem + ".jpg");
+  write_image(image);
+  test::write_text(root / "labels/train" / (stem + ".txt"), "0 0.5 0.5 0.2 0.2\n1 0.5\xff 0.5 0.2 0.2\n");
+  ScanOptions options = options_for(3, false, /*cache=*/true);
+  const ScanResult first = scan_yolo_dataset({root / "images/train"}, options);
+  EXPECT_EQ(first.counts.lines_dropped, 1);  // the bad line, like any other bad line
+  ASSERT_EQ(first.images.size(), 2u);
+  EXPECT_EQ(first.images[0].image_path, image.string());
+  EXPECT_EQ(first.images[0].labels.size(), 1u);
+  ASSERT_TRUE(fs::is_regular_file(first.cache_path));
+  EXPECT_TRUE(temporary_files(root).empty());
+
+  const ScanResult second = scan_yolo_dataset({root / "images/train"}, options);
+  EXPECT_EQ(second.from_cache, 2);
+  EXPECT_EQ(second.counts.lines_dropped, 1);
+  ASSERT_EQ(second.images.size(), 2u);
+  EXPECT_EQ(second.images[0].image_path, image.string());  // the same bytes back
+  EXPECT_EQ(second.images[0].labels.boxes, first.images[0].labels.boxes);
+  options.strict = true;
+  try {
+    scan_yolo_dataset({root / "images/train"}, options);
+    FAIL() << "strict scan accepted a bad label line";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find(stem + ".txt:2"), std::string::npos) << message;
+    EXPECT_NE(message.find("0.5\\xff 0.5"), std::string::npos) << message;  // shown escaped
+  }
+}
+
+TEST(Datasets, CacheOfAnOlderVersionIsRebuilt) {
+  const fs::path root = good_split("datasets_cache_v1");
+  test::write_text(root / "labels/train.cache",
+             R"({"version": 1, "nc": 3, "labels_dir": "labels", "images": {}})");
+  ScanOptions options = options_for(3, false, /*cache=*/true);
+  const ScanResult first = scan_yolo_dataset({root / "images/train"}, options);
+  EXPECT_EQ(first.from_cache, 0);
+  ASSERT_EQ(first.images.size(), 1u);
+  EXPECT_EQ(first.images[0].labels.size(), 2u);
+  EXPECT_EQ(scan_yolo_dataset({root / "images/train"}, options).from_cache, 1);
+}
+
+TEST(Datasets, CacheThatCannotBeWrittenLeavesNoTemporaryFile) {
+  const fs::path root = good_split("datasets_cache_blocked");
+  test::write_text(root / "labels/train.cache/occupied", "a folder where the cache file would go");
+  ScanOptions options = options_for(3, false, /*cache=*/true);
+  const ScanResult result = scan_yolo_dataset({root / "images/train"}, options);
+  ASSERT_EQ(result.images.size(), 1u);  // the scan goes on without a cache
+  EXPECT_TRUE(fs::is_directory(root / "labels/train.cache"));
+  EXPECT_EQ(temporary_files(root), std::vector<fs::path>{});
 }
 
 TEST(Datasets, ImageCheckReadsSizesAndRejectsBadFiles) {

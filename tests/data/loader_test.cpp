@@ -11,6 +11,7 @@
 #include "augment_synthetic.h"
 #include "qyolo/core/error.h"
 #include "qyolo/data/create_loader.h"
+#include "qyolo/data/thread_budget.h"
 #include "support/test_support.h"
 
 namespace qyolo::data {
@@ -160,23 +161,107 @@ TEST(LoaderSampler, MatchesTorchRandperm) {
   for (int64_t i = 0; i < 20; ++i) EXPECT_EQ(indices[i], expected[i].item<int64_t>());
 }
 
-TEST(LoaderErrors, UnreadableImageSurfacesFromNext) {
-  const auto dir = test::temp_dir("loader_errors");
-  auto images = test_images::write_images(dir, 4);
-  images[2].image_path = (dir / "missing.png").string();
-  auto dataset = std::make_shared<Dataset>(images, config::Hyp{}, DatasetOptions{});
-  LoaderOptions options;
-  options.batch_size = 1;
-  options.shuffle = false;
-  Loader loader(dataset, options);
+// The message of the error that reading epoch 0 raised, or "" when the epoch ended normally.
+std::string epoch_error(Loader& loader) {
   loader.start_epoch(0);
   try {
     while (loader.next()) {
     }
-    FAIL() << "missing image not reported";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("missing.png"), std::string::npos) << e.what();
+    return e.what();
   }
+  return {};
+}
+
+// Deletes image `index` of `dataset` after its construction, as a file that disappears (or is
+// damaged) while a run is reading the data set.
+void delete_image(const Dataset& dataset, int64_t index) {
+  ASSERT_TRUE(std::filesystem::remove(dataset.image(index).image_path));
+}
+
+TEST(LoaderUnreadable, ImageGoneSinceTheScanIsReplacedByTheNextOneAndCountedOnce) {
+  const auto dir = test::temp_dir("loader_unreadable");
+  auto dataset =
+      std::make_shared<Dataset>(test_images::write_images(dir, 4), config::Hyp{}, DatasetOptions{});
+  delete_image(*dataset, 2);
+  LoaderOptions options;
+  options.batch_size = 1;
+  options.shuffle = false;
+  options.workers = 2;
+  Loader loader(dataset, options);
+  for (int64_t epoch = 0; epoch < 2; ++epoch) {
+    const auto batches = read_epoch(loader, epoch);
+    ASSERT_EQ(batches.size(), 4u);  // every batch complete
+    EXPECT_EQ(batches[2].paths[0], dataset->image(3).image_path);
+    EXPECT_TRUE(torch::equal(batches[2].images, batches[3].images));
+  }
+  EXPECT_EQ(dataset->unreadable_images(), 1);  // logged and counted once, not once per use
+}
+
+TEST(LoaderUnreadable, MosaicBatchesStayDeterministicWithAnImageGone) {
+  auto dataset = training_set("loader_unreadable_mosaic", 6, MaskFormat::kOverlap);
+  delete_image(*dataset, 0);
+  delete_image(*dataset, 4);
+  LoaderOptions options;
+  options.batch_size = 2;
+  options.seed = 3;
+  options.workers = 0;
+  Loader serial(dataset, options);
+  const auto reference = read_epoch(serial, 1);
+  ASSERT_EQ(reference.size(), 3u);
+  for (const auto& batch : reference) EXPECT_EQ(batch.size(), 2);
+  EXPECT_EQ(dataset->unreadable_images(), 2);
+  options.workers = 3;
+  Loader threaded(dataset, options);
+  expect_same(read_epoch(threaded, 1), reference);
+}
+
+TEST(LoaderUnreadable, RectBatchesKeepTheirShapeWithAnImageGone) {
+  const auto dir = test::temp_dir("loader_unreadable_rect");
+  DatasetOptions options;
+  options.img_size = 160;
+  options.rect = true;
+  options.batch_size = 2;
+  auto dataset =
+      std::make_shared<Dataset>(test_images::write_images(dir, 5, 3), config::Hyp{}, options);
+  delete_image(*dataset, 1);
+  LoaderOptions loader_options;
+  loader_options.batch_size = 2;
+  loader_options.shuffle = false;
+  Loader loader(dataset, loader_options);
+  const auto batches = read_epoch(loader, 0);
+  ASSERT_EQ(batches.size(), 3u);
+  EXPECT_EQ(batches[0].size(), 2);
+  EXPECT_EQ(batches[0].images.size(2), dataset->batch_shapes()[0][0]);
+  EXPECT_EQ(batches[0].images.size(3), dataset->batch_shapes()[0][1]);
+}
+
+TEST(LoaderUnreadable, StrictModeStopsAtTheFirstUnreadableImageNamingIt) {
+  const auto dir = test::temp_dir("loader_unreadable_strict");
+  DatasetOptions strict;
+  strict.strict = true;
+  auto dataset =
+      std::make_shared<Dataset>(test_images::write_images(dir, 4), config::Hyp{}, strict);
+  delete_image(*dataset, 2);
+  LoaderOptions options;
+  options.batch_size = 1;
+  options.shuffle = false;
+  Loader loader(dataset, options);
+  const std::string error = epoch_error(loader);
+  EXPECT_NE(error.find("img2.png"), std::string::npos) << error;
+  EXPECT_NE(error.find("strict"), std::string::npos) << error;
+}
+
+TEST(LoaderUnreadable, NoReadableImageLeftIsAnError) {
+  const auto dir = test::temp_dir("loader_unreadable_all");
+  auto dataset =
+      std::make_shared<Dataset>(test_images::write_images(dir, 3), config::Hyp{}, DatasetOptions{});
+  for (int64_t i = 0; i < 3; ++i) delete_image(*dataset, i);
+  LoaderOptions options;
+  options.batch_size = 2;
+  Loader loader(dataset, options);
+  const std::string error = epoch_error(loader);
+  EXPECT_NE(error.find("none of the 3 images"), std::string::npos) << error;
 }
 
 TEST(LoaderRect, BatchesFollowTheDataSetShapesInOrder) {
@@ -224,13 +309,32 @@ TEST(LoaderFromConfig, TrainAndValidationLoadersFollowTheRunSettings) {
                UsageError);
   auto val = make_val_loader(images, 96, 4, 1, MaskFormat::kOverlap);
   EXPECT_FALSE(val->dataset().mosaic());
-  EXPECT_EQ(val->options().workers, 2);
+  EXPECT_EQ(val->options().workers, loader_workers(2));
   val->start_epoch(0);
   const auto batch = val->next();
   ASSERT_TRUE(batch.has_value());
   EXPECT_EQ(batch->images.size(0), 4);
   EXPECT_TRUE(batch->shapes[0].has_value());
   EXPECT_EQ(batch->mask_format, MaskFormat::kOverlap);
+}
+
+TEST(LoaderFromConfig, WorkersAreCappedAtTheCoresAndStrictDataIsPassedOn) {
+  const auto dir = test::temp_dir("loader_config_budget");
+  const auto images = test_images::write_images(dir, 4);
+  config::TrainConfig train;
+  train.batch = 2;
+  train.imgsz = 64;
+  train.workers = 512;
+  train.strict_data = true;
+  auto loader = make_train_loader(images, config::Hyp{}, train, MaskFormat::kNone);
+  EXPECT_EQ(loader->options().workers, usable_cores());
+  EXPECT_TRUE(loader->dataset().options().strict);
+  auto val = make_val_loader(images, 64, 2, 512, MaskFormat::kNone, 32, /*strict_data=*/true);
+  EXPECT_EQ(val->options().workers, usable_cores());
+  EXPECT_TRUE(val->dataset().options().strict);
+  train.workers = 0;  // batches on the calling thread
+  EXPECT_EQ(make_train_loader(images, config::Hyp{}, train, MaskFormat::kNone)->options().workers,
+            0);
 }
 
 TEST(LoaderCache, RamCacheServesDecodedImagesWithoutTheFiles) {

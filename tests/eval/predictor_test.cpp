@@ -176,6 +176,24 @@ TEST(RunDetect, WritesAnAnnotatedVideoWithEveryFrame) {
   EXPECT_TRUE(std::filesystem::exists(out / "labels" / "clip_5.txt"));
 }
 
+TEST(RunDetect, UnreadableImagesAreSkippedAndCountedAndTheRestProcessed) {
+  const auto dir = test::temp_dir("predictor_unreadable");
+  const auto images = dir / "images";
+  std::filesystem::create_directories(images);
+  std::ofstream(images / "a_broken.jpg") << "not a jpeg";
+  cv::imwrite((images / "b.png").string(), synthetic_image(90, 130, 1));
+  std::ofstream(images / "c_empty.png");
+  Predictor predictor(confident_model(), small_options());
+  const auto out = dir / "exp";
+  const auto summary =
+      run_detect(predictor, {images.string()}, DetectRunOptions().save_dir(out).save_txt(true));
+  EXPECT_EQ(summary.files, 3);
+  EXPECT_EQ(summary.skipped, 2);
+  EXPECT_EQ(summary.frames, 1);
+  EXPECT_TRUE(std::filesystem::exists(out / "b.png"));
+  EXPECT_TRUE(std::filesystem::exists(out / "labels" / "b.txt"));
+}
+
 TEST(RunDetect, MissingSourceIsAnError) {
   Predictor predictor(confident_model(), small_options());
   const auto dir = test::temp_dir("predictor_missing");

@@ -7,11 +7,14 @@
 
 #include <array>
 #include <atomic>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "qyolo/core/config.h"
+#include "qyolo/data/bad_input.h"
 #include "qyolo/data/instances.h"
 #include "qyolo/data/labels.h"
 #include "qyolo/data/letterbox.h"
@@ -38,6 +41,9 @@ struct DatasetOptions {
   int mask_downsample = 4;
   bool cache_ram = false;  // keep decoded, resized images in memory
   int cache_threads = 2;
+  // An image that cannot be read any more (deleted or damaged after the scan) stops the run
+  // instead of being replaced by the next readable one (train.strict_data).
+  bool strict = false;
 };
 
 // Where a letterboxed sample came from, for mapping predictions back (scale_boxes).
@@ -83,9 +89,18 @@ class Dataset {
   // (height, width) of every rect batch, in batch order; empty unless rect.
   const std::vector<std::array<int, 2>>& batch_shapes() const { return batch_shapes_; }
 
+  // Decodes image `index` and resizes it; throws qyolo::Error naming the file when it cannot.
   LoadedImage load_image(int64_t index) const;
 
+  // Images found unreadable while producing samples (each counted once).
+  int unreadable_images() const;
+
  private:
+  // Image `index`, or when it cannot be read any more the next readable image after it: the
+  // substitute depends only on which files are readable, so batches stay deterministic. The
+  // first failure of an image is logged and counted (a qyolo::Error under strict). Returns the
+  // index of the image used.
+  std::pair<int64_t, LoadedImage> load_readable_image(int64_t index) const;
   std::pair<cv::Mat, Instances> load_mosaic(int64_t index, SampleRng& rng) const;
   void compute_batch_shapes();
   void cache_images();
@@ -96,6 +111,9 @@ class Dataset {
   std::atomic<bool> mosaic_enabled_{true};
   std::vector<std::array<int, 2>> batch_shapes_;
   std::vector<LoadedImage> cache_;
+  mutable std::mutex unreadable_mutex_;
+  mutable std::set<int64_t> unreadable_;
+  mutable BadInputLog unreadable_log_;
 };
 
 // Decodes an image file as BGR; throws qyolo::Error naming the file when it cannot be read.

@@ -34,13 +34,16 @@ struct ScanResult {
   BadInputCounts counts;
   std::string summary;               // BadInputLog::summary(); empty when nothing was skipped
   std::filesystem::path cache_path;  // empty when no cache was used
+  int from_cache = 0;                // images whose scan was reused from the cache
 };
 
 // Lists, verifies and parses a split. Bad images and label lines are logged with their location,
 // skipped and counted (or thrown under `strict`); duplicate rows are removed with a warning;
 // polygon rows also get their box from the polygon bounds. Parsed labels are cached next to the
-// labels folder, keyed by each image's and label file's size and modification time, so a
-// rescan only reads changed files. Throws qyolo::Error when no usable image remains.
+// labels folder (<labels folder>.cache, CBOR, file names kept as the bytes they are), keyed by
+// each image's and label file's size and modification time, so a rescan only reads changed
+// files; a cache that cannot be written is skipped with a warning. Throws qyolo::Error when no
+// usable image remains.
 ScanResult scan_yolo_dataset(const std::vector<std::filesystem::path>& sources,
                              const ScanOptions& options = {});
 

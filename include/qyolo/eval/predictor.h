@@ -72,8 +72,9 @@ struct DetectRunOptions {
 };
 
 struct DetectRunSummary {
-  int64_t files = 0;   // images and videos
-  int64_t frames = 0;  // images plus video frames
+  int64_t files = 0;    // images and videos
+  int64_t skipped = 0;  // files that could not be read (logged with their name)
+  int64_t frames = 0;   // images plus video frames
   int64_t detections = 0;
   double ms_inference = 0;  // mean per frame
   double ms_nms = 0;
@@ -84,7 +85,9 @@ bool is_video_file(const std::filesystem::path& path);
 
 // Runs `predictor` over `sources` — image files, folders, .txt lists, globs (data::list_images)
 // and video files — logging one line per frame like detect.py and writing the outputs selected
-// by `options`. Throws qyolo::Error for a missing or unreadable source.
+// by `options`. An image or video that cannot be read is logged with its name, counted in
+// `skipped` and passed over (as ultralytics' predict does); a source that names nothing
+// (a missing file or folder, an empty folder) throws qyolo::Error.
 DetectRunSummary run_detect(Predictor& predictor, const std::vector<std::string>& sources,
                             const DetectRunOptions& options = {});
 
