@@ -3,7 +3,9 @@
 
 #include <torch/torch.h>
 
+#include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace qyolo::test {
@@ -30,5 +32,9 @@ struct CommandResult {
   std::string output;
 };
 CommandResult run_command(const std::string& command);
+
+// Runs `body` while writes past `bytes` in any file fail as on a full disk (RLIMIT_FSIZE, with
+// SIGXFSZ ignored), then restores the limit.
+void with_file_size_limit(size_t bytes, const std::function<void()>& body);
 
 }  // namespace qyolo::test
