@@ -148,7 +148,7 @@ int run_train_step(const TrainStepOptions& o) {
   }
   model->train();
   const config::Hyp hyp;
-  train::TaskLoss loss(*model, hyp);
+  train::TaskLoss loss(*model, hyp, o.img);
   auto optimizer = train::make_optimizer(train::group_parameters(*model), "SGD", hyp.lr0,
                                          hyp.momentum, hyp.weight_decay);
 
@@ -338,7 +338,7 @@ int run_loader(const LoaderOptions& o) {
 
 // ---------------------------------------------------------------- eval
 
-struct EvalOptions {
+struct CocoEvalBenchOptions {
   std::string predictions;
   std::string annotations;
   std::string iou_type = "bbox";
@@ -346,7 +346,7 @@ struct EvalOptions {
   bool json = false;
 };
 
-int run_eval(const EvalOptions& o) {
+int run_eval(const CocoEvalBenchOptions& o) {
   o.runtime.apply();
   const auto start = Clock::now();
   const eval::CocoEvalResult result = eval::evaluate_coco_files(
@@ -452,7 +452,7 @@ Command add_bench(CLI::App& app) {
       ->capture_default_str();
   loader_sub->add_flag("--json", loader->json, "Print one JSON line");
 
-  auto ev = std::make_shared<EvalOptions>();
+  auto ev = std::make_shared<CocoEvalBenchOptions>();
   CLI::App* eval_sub = sub->add_subcommand("eval", "Time qyolo's COCOeval and print its 12 stats");
   eval_sub->add_option("--predictions", ev->predictions, "COCO results json")
       ->required()

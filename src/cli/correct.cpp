@@ -2,8 +2,14 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "cli/input_file.h"
 #include "cli/runtime_options.h"
+#include "qyolo/core/checkpoint.h"
 #include "qyolo/core/error.h"
+#include "qyolo/data/data_yaml.h"
+#include "qyolo/eval/eval_split.h"
+#include "qyolo/nn/image_size.h"
+#include "qyolo/quant/model_factory.h"
 #include "qyolo/train/quantization_correction.h"
 
 namespace qyolo::cli {
@@ -21,6 +27,21 @@ std::string describe(const std::optional<train::CorrectionMetrics>& m) {
   return m ? fmt::format("mAP50 {:.4f}  mAP50-95 {:.4f}", m->map50, m->map50_95) : "-";
 }
 
+// What train::correct would otherwise find out only after reading the data: the checkpoint is
+// one, its training size suits the model, and the data has the model's classes.
+void check_correction_inputs(const CorrectOptions& o) {
+  require_checkpoint_file(o.weights, "--weights");
+  const auto restored = quant::restore_model(load_checkpoint(o.weights), o.weights);
+  const auto& cfg = restored.config;
+  nn::check_image_size(cfg.train.imgsz, nn::training_stride(*restored.model),
+                       "train.imgsz (of " + o.weights + ")");
+  const auto data_yaml = o.run.data.empty()
+                             ? config::resolve_path(cfg.data, cfg.source.parent_path())
+                             : config::resolve_path(o.run.data);
+  const auto data = data::load_data_yaml(data_yaml);
+  eval::require_same_classes(restored.model->nc(), data.nc, o.weights, data.source.string());
+}
+
 int run_correct(CorrectOptions& o) {
   if (o.weights.empty()) {
     const auto newest = train::newest_best_checkpoint(o.project);
@@ -32,9 +53,10 @@ int run_correct(CorrectOptions& o) {
     o.weights = newest->string();
     spdlog::info("correcting the newest run's best model: {}", o.weights);
   }
+  o.run.device = o.runtime.apply().str();
+  check_correction_inputs(o);
   o.run.weights = o.weights;
   o.run.output = o.output;
-  o.run.device = o.runtime.apply().str();
   const auto s = train::correct(o.run);
   spdlog::info("quantization correction: {} parameters trained on {} images in {:.1f} s",
                s.trained_parameters, s.images, s.seconds);

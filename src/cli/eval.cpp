@@ -2,8 +2,6 @@
 // 12 numbers from qyolo's own COCOeval), or score an existing COCO results file.
 #include <spdlog/spdlog.h>
 
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -11,12 +9,13 @@
 #include "cli/model_source.h"
 #include "cli/runtime_options.h"
 #include "qyolo/core/error.h"
-#include "qyolo/data/coco.h"
 #include "qyolo/data/create_loader.h"
-#include "qyolo/data/data_yaml.h"
 #include "qyolo/eval/coco_eval.h"
+#include "qyolo/eval/eval_report.h"
+#include "qyolo/eval/eval_split.h"
 #include "qyolo/eval/validation_plots.h"
 #include "qyolo/eval/validator.h"
+#include "qyolo/nn/image_size.h"
 #include "qyolo/train/trainer.h"
 
 namespace qyolo::cli {
@@ -47,53 +46,8 @@ struct EvalOptions {
   std::string name = "exp";
 };
 
-// The evaluation split: images with labels, class names, COCO category ids and (when known) the
-// annotations json that pycocotools would score against.
-struct EvalData {
-  std::vector<data::LabeledImage> images;
-  std::vector<std::string> names;
-  std::vector<int> category_ids;
-  std::filesystem::path annotations;
-};
-
 std::filesystem::path coco_root(const EvalOptions& o) {
-  if (!o.coco_root.empty()) return o.coco_root;
-  if (const char* env = std::getenv("QYOLO_DATASETS"); env && *env) {
-    return std::filesystem::path(env) / "coco";
-  }
-  const auto yaml = config::resolve_path("data/coco.yaml");
-  if (std::filesystem::exists(yaml)) return data::load_data_yaml(yaml).root;
-  throw UsageError("--coco " + o.coco +
-                   ": no COCO root. Give --coco-root DIR, set QYOLO_DATASETS "
-                   "(DIR/coco), or set path in configs/data/coco.yaml");
-}
-
-EvalData coco_split(const EvalOptions& o) {
-  const auto root = coco_root(o);
-  const auto json = root / "annotations" / ("instances_" + o.coco + ".json");
-  const auto images = root / "images" / o.coco;
-  for (const auto& p : {json, images}) {
-    if (!std::filesystem::exists(p)) {
-      throw Error("--coco " + o.coco + ": '" + p.string() + "' does not exist (COCO root " +
-                  root.string() + ", from --coco-root, QYOLO_DATASETS or configs/data/coco.yaml)");
-    }
-  }
-  auto coco = data::read_coco_json(json, images);
-  return {std::move(coco.images), std::move(coco.names), std::move(coco.category_ids), json};
-}
-
-EvalData yaml_split(const std::string& data_yaml, bool segments, bool strict) {
-  const auto d = data::load_data_yaml(config::resolve_path(data_yaml));
-  data::require_dataset(d);
-  data::ScanOptions scan;
-  scan.strict = strict;
-  if (segments) scan.labels_dir = "labels-seg";
-  auto split = data::scan_split(d, "val", scan);
-  if (!split.summary.empty()) spdlog::warn("{}", split.summary);
-  EvalData e{std::move(split.images), d.names, {}, {}};
-  const auto ann = d.root / "annotations" / "instances_val.json";
-  if (std::filesystem::exists(ann)) e.annotations = ann;
-  return e;
+  return o.coco_root.empty() ? eval::default_coco_root() : std::filesystem::path(o.coco_root);
 }
 
 void print_coco(const eval::CocoEvalResult& r) { std::cout << r.summary_text << std::flush; }
@@ -128,15 +82,24 @@ int run_model(const EvalOptions& o) {
   if (data_yaml.empty() && o.coco.empty()) {
     throw UsageError("give the data to evaluate on: --data <data yaml> or --coco val2017");
   }
-  EvalData split = o.coco.empty() ? yaml_split(data_yaml, seg, o.strict) : coco_split(o);
   // A checkpoint is scored at the size it was trained at unless --img says otherwise.
-  const int img = o.img_option->count() == 0 && loaded.checkpoint && loaded.config
-                      ? loaded.config->train.imgsz
-                      : o.img;
+  const bool trained_size = o.img_option->count() == 0 && loaded.checkpoint && loaded.config;
+  const int img = trained_size ? loaded.config->train.imgsz : o.img;
+  nn::check_image_size(img, model.max_stride(),
+                       trained_size ? "train.imgsz (of " + o.source.weights + ")" : "--img");
+  const auto split_options = eval::EvalSplitOptions()
+                                 .segments(seg)
+                                 .strict(o.strict)
+                                 .model_nc(model.nc())
+                                 .model(loaded.description);
+  const eval::EvalSplit split = o.coco.empty()
+                                    ? eval::load_yaml_split(data_yaml, split_options)
+                                    : eval::load_coco_split(coco_root(o), o.coco, split_options);
   const auto loader =
       data::make_val_loader(split.images, img, o.batch, o.workers,
                             seg ? data::MaskFormat::kOverlap : data::MaskFormat::kNone,
                             static_cast<int>(model.max_stride()));
+  const std::vector<int> category_ids = split.coco ? split.coco->category_ids : std::vector<int>{};
   const auto result = eval::validate(model, *loader, model.nc(),
                                      eval::ValidationOptions()
                                          .conf_thres(o.conf)
@@ -144,36 +107,22 @@ int run_model(const EvalOptions& o) {
                                          .max_det(o.max_det)
                                          .masks(seg)
                                          .save_json(true)
-                                         .category_ids(split.category_ids));
+                                         .category_ids(category_ids));
   const auto dir = train::increment_run_dir(std::filesystem::path(o.project) / o.name, o.exist_ok);
   std::filesystem::create_directories(dir);
   std::cout << result.table(split.names) << "\n";
   std::printf("Speed: %.1fms inference, %.1fms NMS per image at shape (%d, 3, %d, %d)\n",
               result.ms_per_image_inference, result.ms_per_image_nms, o.batch, img, img);
   eval::save_validation_plots(result, split.names, dir);
-  const auto predictions = dir / "predictions.json";
-  std::ofstream(predictions) << result.predictions.dump();
-  nlohmann::json summary = {{"weights", loaded.description},
-                            {"images", result.images},
-                            {"instances", result.labels},
-                            {"precision", result.box.summary.mp},
-                            {"recall", result.box.summary.mr},
-                            {"mAP50", result.box.summary.map50},
-                            {"mAP50-95", result.box.summary.map50_95}};
-  if (result.mask) {
-    summary["mask_mAP50"] = result.mask->summary.map50;
-    summary["mask_mAP50-95"] = result.mask->summary.map50_95;
+  const auto report = eval::write_eval_report(result, split, loaded.description, dir);
+  if (!report.coco_summary.empty()) {
+    std::cout << "\nCOCO evaluation of " << (dir / "predictions.json").string() << " against "
+              << split.coco->annotations.string() << " (pycocotools' COCOeval, bbox):\n"
+              << report.coco_summary << std::flush;
+  } else {
+    spdlog::info("COCO evaluation skipped: {}", report.metrics.value("coco_note", ""));
   }
-  if (!split.annotations.empty() && !result.predictions.empty()) {
-    std::cout << "\nCOCO evaluation of " << predictions.string() << " against "
-              << split.annotations.string() << " (pycocotools' COCOeval, bbox):\n";
-    const auto coco =
-        eval::evaluate_coco_files(predictions, split.annotations, eval::CocoIouType::kBbox);
-    print_coco(coco);
-    summary["coco_bbox"] = coco.json;
-  }
-  std::ofstream(dir / "metrics.json") << summary.dump(2);
-  if (o.json) std::cout << summary.dump(2) << "\n";
+  if (o.json) std::cout << report.metrics.dump(2) << "\n";
   spdlog::info("Results saved to {}", dir.string());
   return 0;
 }

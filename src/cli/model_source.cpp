@@ -2,11 +2,26 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cli/input_file.h"
 #include "qyolo/core/error.h"
 #include "qyolo/data/data_yaml.h"
 #include "qyolo/quant/model_factory.h"
 
 namespace qyolo::cli {
+namespace {
+
+// NaN or Inf weights (a run that diverged) would evaluate to garbage and export a broken model.
+void require_finite_weights(const nn::ModelImpl& model, const std::string& origin) {
+  for (const auto& [name, tensor] : model.state()) {
+    if (tensor.is_floating_point() && !torch::isfinite(tensor).all().item<bool>()) {
+      throw UsageError(origin + ": tensor '" + name +
+                       "' holds NaN or Inf values; the model is unusable (did its training "
+                       "diverge? an earlier checkpoint may still be good)");
+    }
+  }
+}
+
+}  // namespace
 
 void add_model_source_options(CLI::App* app, ModelSourceOptions& o) {
   app->add_option("--model", o.model, "Model yaml (configs/models/*.yaml format)");
@@ -31,6 +46,14 @@ int64_t experiment_nc(const config::ExperimentConfig& cfg) {
 
 LoadedModel load_model_source(const ModelSourceOptions& o) {
   LoadedModel out;
+  if (!o.weights.empty()) {
+    require_input_file(o.weights, "--weights");
+    if (o.model.empty() && o.config.empty() && !is_checkpoint_file(o.weights)) {
+      throw UsageError("--weights " + o.weights +
+                       ": not a qyolo checkpoint (no QYOLOCKP header); converted PyTorch "
+                       "weights (tools/convert_weights.py) need --model or --config as well");
+    }
+  }
   if (!o.weights.empty() && is_checkpoint_file(o.weights)) {
     Checkpoint ckpt = load_checkpoint(o.weights);
     if (o.latent && ckpt.ema.empty()) {
@@ -43,6 +66,7 @@ LoadedModel load_model_source(const ModelSourceOptions& o) {
     out.description = o.weights + " (" + ckpt.kind + " checkpoint, epoch " +
                       std::to_string(ckpt.epoch) + which + ")";
     out.checkpoint = std::move(ckpt);
+    require_finite_weights(*out.model, o.weights);
     return out;
   }
   if (!o.config.empty()) {
@@ -61,6 +85,7 @@ LoadedModel load_model_source(const ModelSourceOptions& o) {
     const auto report = out.model->load_weights(std::filesystem::path(o.weights));
     spdlog::info("{}: {}", o.weights, report.to_string());
     out.description += " + " + o.weights;
+    require_finite_weights(*out.model, o.weights);
   }
   return out;
 }

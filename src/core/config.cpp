@@ -73,6 +73,7 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 }
 
 std::string scalar_text(const YAML::Node& n) {
+  if (n.IsNull()) return "an empty value";
   if (n.IsScalar()) return "'" + n.Scalar() + "'";
   YAML::Emitter e;
   e << YAML::Flow << n;
@@ -106,7 +107,13 @@ class Reader {
   void operator()(const char* key, T& out, const Check& check) {
     known_.push_back(key);
     const YAML::Node value = node_[key];
-    if (!value.IsDefined() || value.IsNull()) return;
+    if (!value.IsDefined()) return;
+    // `train:` with no keys keeps the section's defaults; an empty value (`epochs:`) is an error,
+    // not a silent fall back to the default.
+    if constexpr (has_visit<T>()) {
+      if (value.IsNull()) return;
+    }
+    key_node_.reset(key_node(key));  // rebinds; assigning a Node would overwrite the key
     read(dotted(key), value, out, check);
   }
 
@@ -135,9 +142,18 @@ class Reader {
     return prefix_.empty() ? key : prefix_ + "." + key;
   }
 
+  // The node of `key` itself (an empty value's mark points past the line that holds it).
+  YAML::Node key_node(const std::string& key) const {
+    for (const auto& kv : node_) {
+      if (kv.first.Scalar() == key) return kv.first;
+    }
+    return {};
+  }
+
   [[noreturn]] void fail(const std::string& key, const YAML::Node& v,
                          const std::string& expected) const {
-    throw UsageError(origins_.at(key, v),
+    const bool empty = v.IsNull() && key_node_.IsDefined();
+    throw UsageError(origins_.at(key, empty ? key_node_ : v),
                      "'" + key + "' got " + scalar_text(v) + ", expected " + expected + ".");
   }
 
@@ -221,6 +237,7 @@ class Reader {
   std::string prefix_;
   const Origins& origins_;
   std::vector<std::string> known_;
+  YAML::Node key_node_;  // the key being read
 };
 
 // Writes a section struct as a YAML mapping (the resolved config saved with every run).
@@ -267,6 +284,9 @@ class Writer {
 };
 
 YAML::Node load_yaml_file(const std::filesystem::path& path) {
+  if (std::filesystem::is_directory(path)) {
+    throw UsageError("config file '" + path.string() + "' is a directory, expected a YAML file");
+  }
   std::ifstream f(path);
   if (!f) {
     throw UsageError("cannot open config file '" + path.string() +
@@ -307,6 +327,12 @@ void apply_override(YAML::Node root, const std::string& text, Origins& origins) 
     }
     chain.push_back(child);
   }
+  // An empty value for a single key is reported by the reader with what the key allows; for a
+  // whole section it would silently drop the file's settings.
+  if (value.IsNull() && chain.back()[parts.back()].IsMap()) {
+    throw UsageError("--set " + text + ": no value after '=' for the section '" + path +
+                     "'; set one of its keys, e.g. --set " + path + ".<key>=<value>");
+  }
   chain.back()[parts.back()] = value;
   origins.overrides[path] = text;
 }
@@ -325,10 +351,25 @@ ExperimentConfig parse(YAML::Node root, const Origins& origins) {
   return cfg;
 }
 
+// A file a config names must exist when the config loads: found missing later, the error could
+// no longer point at the config's line.
+void require_named_file(const std::string& key, const std::string& name, const YAML::Node& node,
+                        const std::filesystem::path& base_dir, const Origins& origins) {
+  const auto tried = path_candidates(name, base_dir);
+  for (const auto& p : tried) {
+    if (std::filesystem::is_regular_file(p)) return;
+  }
+  std::string list;
+  for (const auto& p : tried) list += (list.empty() ? "" : ", ") + p.string();
+  throw UsageError(origins.at(key, node),
+                   "'" + key + "' names '" + name + "', which is not a file; tried " + list);
+}
+
 // `hyp: file.yaml` is replaced by the file's mapping; `--set hyp.lr0=...` edits it afterwards.
-void inline_hyp(YAML::Node root, const std::filesystem::path& base_dir) {
+void inline_hyp(YAML::Node root, const std::filesystem::path& base_dir, const Origins& origins) {
   YAML::Node hyp = root["hyp"];
   if (!hyp.IsDefined() || !hyp.IsScalar()) return;
+  require_named_file("hyp", hyp.Scalar(), hyp, base_dir, origins);
   const auto file = resolve_path(hyp.Scalar(), base_dir);
   YAML::Node loaded = load_yaml_file(file);
   if (!loaded.IsMap()) {
@@ -346,12 +387,21 @@ std::filesystem::path configs_dir() {
   return QYOLO_INSTALLED_CONFIGS;
 }
 
-std::filesystem::path resolve_path(const std::string& name, const std::filesystem::path& base_dir) {
+std::vector<std::filesystem::path> path_candidates(const std::string& name,
+                                                   const std::filesystem::path& base_dir) {
   const std::filesystem::path p(name);
-  if (p.empty() || p.is_absolute() || std::filesystem::exists(p)) return p;
-  if (!base_dir.empty() && std::filesystem::exists(base_dir / p)) return base_dir / p;
-  if (std::filesystem::exists(configs_dir() / p)) return configs_dir() / p;
-  return p;
+  if (p.empty() || p.is_absolute()) return {p};
+  std::vector<std::filesystem::path> candidates{p};
+  if (!base_dir.empty()) candidates.push_back(base_dir / p);
+  candidates.push_back(configs_dir() / p);
+  return candidates;
+}
+
+std::filesystem::path resolve_path(const std::string& name, const std::filesystem::path& base_dir) {
+  for (const auto& candidate : path_candidates(name, base_dir)) {
+    if (std::filesystem::exists(candidate)) return candidate;
+  }
+  return name;
 }
 
 ExperimentConfig load_experiment(const std::filesystem::path& path,
@@ -359,10 +409,13 @@ ExperimentConfig load_experiment(const std::filesystem::path& path,
   const auto file = resolve_path(path.string());
   Origins origins{file, {}};
   YAML::Node root = load_yaml_file(file);
-  inline_hyp(root, file.parent_path());
+  inline_hyp(root, file.parent_path(), origins);
   for (const auto& o : overrides) apply_override(root, o, origins);
-  inline_hyp(root, file.parent_path());  // an override may name another hyp file
-  return parse(root, origins);
+  inline_hyp(root, file.parent_path(), origins);  // an override may name another hyp file
+  ExperimentConfig cfg = parse(root, origins);
+  if (!cfg.model.empty())
+    require_named_file("model", cfg.model, root["model"], file.parent_path(), origins);
+  return cfg;
 }
 
 ExperimentConfig parse_experiment(const std::string& yaml_text, const std::string& origin,
@@ -376,9 +429,9 @@ ExperimentConfig parse_experiment(const std::string& yaml_text, const std::strin
                      "invalid YAML: " + e.msg);
   }
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-  inline_hyp(root, {});
+  inline_hyp(root, {}, origins);
   for (const auto& o : overrides) apply_override(root, o, origins);
-  inline_hyp(root, {});
+  inline_hyp(root, {}, origins);
   return parse(root, origins);
 }
 
@@ -386,7 +439,7 @@ ExperimentConfig default_experiment(const std::vector<std::string>& overrides) {
   Origins origins{"<defaults>", {}};
   YAML::Node root(YAML::NodeType::Map);
   for (const auto& o : overrides) apply_override(root, o, origins);
-  inline_hyp(root, {});
+  inline_hyp(root, {}, origins);
   return parse(root, origins);
 }
 

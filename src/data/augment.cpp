@@ -10,7 +10,6 @@
 namespace qyolo::data {
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
 
 cv::Point2d apply(const cv::Matx33d& m, const cv::Point2d& p, bool projective) {
   const double x = m(0, 0) * p.x + m(0, 1) * p.y + m(0, 2);
@@ -87,14 +86,14 @@ cv::Mat random_perspective(const cv::Mat& image, Instances& instances,
   cv::Matx33d persp = cv::Matx33d::eye();
   persp(2, 0) = rng.uniform(-params.perspective, params.perspective);
   persp(2, 1) = rng.uniform(-params.perspective, params.perspective);
-  const double angle = rng.uniform(-params.degrees, params.degrees) * kPi / 180.0;
+  const double angle = rng.uniform(-params.degrees, params.degrees) * M_PI / 180.0;
   const double s = rng.uniform(1 - params.scale, 1 + params.scale);
   // cv::getRotationMatrix2D(centre 0, angle, s): counter-clockwise rotation for positive angles.
   const double a = s * std::cos(angle), b = s * std::sin(angle);
   const cv::Matx33d rotate(a, b, 0, -b, a, 0, 0, 0, 1);
   cv::Matx33d shear = cv::Matx33d::eye();
-  shear(0, 1) = std::tan(rng.uniform(-params.shear, params.shear) * kPi / 180.0);
-  shear(1, 0) = std::tan(rng.uniform(-params.shear, params.shear) * kPi / 180.0);
+  shear(0, 1) = std::tan(rng.uniform(-params.shear, params.shear) * M_PI / 180.0);
+  shear(1, 0) = std::tan(rng.uniform(-params.shear, params.shear) * M_PI / 180.0);
   cv::Matx33d translate = cv::Matx33d::eye();
   translate(0, 2) = rng.uniform(0.5 - params.translate, 0.5 + params.translate) * width;
   translate(1, 2) = rng.uniform(0.5 - params.translate, 0.5 + params.translate) * height;

@@ -25,7 +25,6 @@ constexpr int kItemSide = 28;          // Fashion-MNIST images are 28 x 28
 constexpr int kMaskThreshold = 24;     // item pixels: intensity above ~10% of full scale
 constexpr int kMinVisiblePixels = 24;  // items hidden more than this are not labelled
 constexpr int kPlacementTries = 30;
-constexpr double kPi = 3.14159265358979323846;
 
 // SplitMix64 with distributions written out here, so that files are identical on every
 // platform and standard library (std:: distributions are implementation-defined).
@@ -123,11 +122,11 @@ cv::Mat3f make_background(int side, Rng& rng, double& mean_value) {
   cv::Mat3f background;
   cv::resize(grid, background, cv::Size(side, side), 0, 0, cv::INTER_CUBIC);
   if (rng.uniform() < 0.6) {
-    const double angle = rng.uniform(0.0, kPi);
+    const double angle = rng.uniform(0.0, M_PI);
     const double period = rng.uniform(4.0, 40.0);
     const double amplitude = rng.uniform(0.03, 0.12);
-    const double kx = std::cos(angle) * 2.0 * kPi / period;
-    const double ky = std::sin(angle) * 2.0 * kPi / period;
+    const double kx = std::cos(angle) * 2.0 * M_PI / period;
+    const double ky = std::sin(angle) * 2.0 * M_PI / period;
     const bool checker = rng.uniform() < 0.3;
     for (int y = 0; y < side; ++y) {
       for (int x = 0; x < side; ++x) {

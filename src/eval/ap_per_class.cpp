@@ -236,11 +236,12 @@ DetectionSummary summarize(const ApPerClass& result, const torch::Tensor& target
     s.map50_95 = result.ap50_95().mean().item<double>();
   }
   s.labels_per_class = std::vector<int64_t>(num_classes, 0);
-  auto counts =
-      torch::bincount(target_cls.to(torch::kCPU).view(-1).to(torch::kLong), {}, num_classes);
-  for (int64_t c = 0; c < std::min<int64_t>(num_classes, counts.numel()); ++c) {
-    s.labels_per_class[c] = counts[c].item<int64_t>();
-  }
+  const auto classes = target_cls.to(torch::kCPU).view(-1).to(torch::kLong);
+  TORCH_CHECK(classes.numel() == 0 || (classes.min().item<int64_t>() >= 0 &&
+                                       classes.max().item<int64_t>() < num_classes),
+              "summarize: label classes must be in [0, ", num_classes, ")");
+  const auto counts = torch::bincount(classes, {}, num_classes);
+  for (int64_t c = 0; c < num_classes; ++c) s.labels_per_class[c] = counts[c].item<int64_t>();
   return s;
 }
 

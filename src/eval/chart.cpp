@@ -8,7 +8,7 @@
 namespace qyolo::eval {
 
 namespace {
-const cv::Scalar kBlack(0, 0, 0), kGrey(180, 180, 180);
+const cv::Scalar kChartInk(0, 0, 0);
 constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
 }  // namespace
 
@@ -49,26 +49,26 @@ cv::Point Chart::to_pixel(double x, double y) const {
 }
 
 void Chart::axes(const std::string& title, const std::string& xlabel, const std::string& ylabel) {
-  cv::rectangle(canvas_, area_, kBlack, 1);
+  cv::rectangle(canvas_, area_, kChartInk, 1);
   for (int i = 0; i <= 5; ++i) {
     const double fx = x0_ + (x1_ - x0_) * i / 5.0, fy = y0_ + (y1_ - y0_) * i / 5.0;
     const cv::Point px = to_pixel(fx, y0_), py = to_pixel(x0_, fy);
-    cv::line(canvas_, px, px + cv::Point(0, 5), kBlack, 1);
-    cv::line(canvas_, py, py - cv::Point(5, 0), kBlack, 1);
+    cv::line(canvas_, px, px + cv::Point(0, 5), kChartInk, 1);
+    cv::line(canvas_, py, py - cv::Point(5, 0), kChartInk, 1);
     const int digits = (x1_ - x0_) >= 10 ? 0 : 1;
-    put_text(canvas_, fixed(fx, digits), px + cv::Point(-10, 9), 0.4, kBlack);
+    put_text(canvas_, fixed(fx, digits), px + cv::Point(-10, 9), 0.4, kChartInk);
     const int ydigits = std::abs(y1_ - y0_) >= 10 ? 0 : (std::abs(y1_ - y0_) >= 1 ? 1 : 3);
-    put_text(canvas_, fixed(fy, ydigits), py + cv::Point(-60, -6), 0.4, kBlack);
+    put_text(canvas_, fixed(fy, ydigits), py + cv::Point(-60, -6), 0.4, kChartInk);
   }
-  put_text(canvas_, title, {area_.x, area_.y - 30}, 0.55, kBlack, 1);
+  put_text(canvas_, title, {area_.x, area_.y - 30}, 0.55, kChartInk, 1);
   put_text(canvas_, xlabel, {area_.x + area_.width / 2 - 30, area_.y + area_.height + 28}, 0.5,
-           kBlack);
+           kChartInk);
   if (!ylabel.empty()) {
     // A vertical label: draw horizontally on a patch and rotate it.
     int baseline = 0;
     const cv::Size size = cv::getTextSize(ylabel, kFont, 0.5, 1, &baseline);
     cv::Mat patch(size.height + baseline + 4, size.width + 4, CV_8UC3, cv::Scalar::all(255));
-    put_text(patch, ylabel, {2, 2}, 0.5, kBlack);
+    put_text(patch, ylabel, {2, 2}, 0.5, kChartInk);
     cv::Mat rotated;
     cv::rotate(patch, rotated, cv::ROTATE_90_COUNTERCLOCKWISE);
     const int x = std::max(0, area_.x - 68);
@@ -106,7 +106,7 @@ void Chart::line(const std::vector<double>& x, const std::vector<double>& y,
 void Chart::legend_entry(const std::string& text, const cv::Scalar& color, int thickness) {
   cv::line(canvas_, {legend_x_, legend_y_ + 7}, {legend_x_ + 25, legend_y_ + 7}, color,
            std::max(2, thickness), cv::LINE_AA);
-  put_text(canvas_, text, {legend_x_ + 32, legend_y_}, 0.42, kBlack);
+  put_text(canvas_, text, {legend_x_ + 32, legend_y_}, 0.42, kChartInk);
   legend_y_ += 20;
 }
 

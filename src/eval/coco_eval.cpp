@@ -449,8 +449,9 @@ const std::array<const char*, 12>& coco_stat_names() {
 }
 
 CocoEvalResult evaluate_coco(const CocoDataset& ground_truth, const CocoDataset& detections,
-                             CocoIouType iou_type) {
+                             CocoIouType iou_type, const std::vector<int64_t>& image_ids) {
   CocoEvaluator evaluator(ground_truth, detections, iou_type);
+  if (!image_ids.empty()) evaluator.params().image_ids = image_ids;
   evaluator.evaluate();
   evaluator.accumulate();
   CocoEvalResult result;

@@ -14,6 +14,13 @@ ConfusionMatrix::ConfusionMatrix(int64_t num_classes, double conf_thres, double 
       iou_thres_(iou_thres),
       matrix_(torch::zeros({num_classes + 1, num_classes + 1}, torch::kDouble)) {}
 
+int64_t ConfusionMatrix::checked_class(float value, const char* what) const {
+  // The matrix is indexed by class: a class the model does not have would write past it.
+  TORCH_CHECK(value >= 0 && value < static_cast<float>(num_classes_), "ConfusionMatrix: ", what,
+              " class ", value, " is outside the model's ", num_classes_, " classes");
+  return static_cast<int64_t>(value);
+}
+
 void ConfusionMatrix::process_batch(const std::optional<torch::Tensor>& detections,
                                     const torch::Tensor& labels_in) {
   auto labels = labels_in.to(torch::kCPU, torch::kFloat);
@@ -21,7 +28,7 @@ void ConfusionMatrix::process_batch(const std::optional<torch::Tensor>& detectio
   const int64_t bg = num_classes_;
   std::vector<int64_t> gt_classes(labels.size(0));
   for (int64_t i = 0; i < labels.size(0); ++i) {
-    gt_classes[i] = static_cast<int64_t>(labels[i][0].item<float>());
+    gt_classes[i] = checked_class(labels[i][0].item<float>(), "label");
   }
   if (!detections) {
     for (int64_t gc : gt_classes) {
@@ -33,7 +40,7 @@ void ConfusionMatrix::process_batch(const std::optional<torch::Tensor>& detectio
   dets = dets.index({dets.select(1, 4) > conf_thres_});
   std::vector<int64_t> det_classes(dets.size(0));
   for (int64_t i = 0; i < dets.size(0); ++i) {
-    det_classes[i] = static_cast<int64_t>(dets[i][5].item<float>());
+    det_classes[i] = checked_class(dets[i][5].item<float>(), "detection");
   }
   auto iou = box_iou(labels.index({Slice(), Slice(1, 5)}), dets.index({Slice(), Slice(0, 4)}))
                  .contiguous();

@@ -21,6 +21,7 @@
 #include "qyolo/eval/nms.h"
 #include "qyolo/eval/plots.h"
 #include "qyolo/eval/validator.h"
+#include "qyolo/nn/image_size.h"
 
 namespace qyolo::eval {
 namespace {
@@ -129,8 +130,7 @@ Predictor::Predictor(nn::Model model, const PredictorOptions& options)
       device_(parameter_device(*model_)),
       stride_(model_->max_stride()) {
   model_->eval();
-  // check_img_size: the smallest multiple of the stride not below the requested size.
-  options_.img_size((options_.img_size() + stride_ - 1) / stride_ * stride_);
+  nn::check_image_size(options_.img_size(), stride_, "--img");
 }
 
 Detections Predictor::predict(const cv::Mat& bgr) {

@@ -11,6 +11,7 @@
 #include "qyolo/nn/conv.h"
 #include "qyolo/nn/csp.h"
 #include "qyolo/nn/focus.h"
+#include "qyolo/nn/image_size.h"
 #include "qyolo/nn/implicit.h"
 #include "qyolo/nn/pool.h"
 #include "qyolo/nn/proto.h"
@@ -61,7 +62,7 @@ class Emitter {
       }
       input = found->second;
     }
-    const std::string weight = conv_weight(hook ? hook->weight_quantizer() : nullptr, w, k, name);
+    const std::string weight = conv_weight(hook.get(), w, k, name);
     (hook && (hook->weight_quantizer() || hook->input_quantizer())) ? ++summary_.quantized_convs
                                                                     : ++summary_.fp_convs;
     const auto& o = conv.options();
@@ -172,8 +173,9 @@ class Emitter {
   }
 
  private:
-  std::string conv_weight(const std::shared_ptr<quant::QuantizerImpl>& quantizer,
-                          const torch::Tensor& w, const torch::Tensor& k, const std::string& name) {
+  std::string conv_weight(const quant::ConvQuantizerImpl* hook, const torch::Tensor& w,
+                          const torch::Tensor& k, const std::string& name) {
+    const auto quantizer = hook ? hook->weight_quantizer() : nullptr;
     const int64_t out = w.size(0);
     const auto per_channel = [&](const torch::Tensor& s) {
       return s.detach().cpu().to(torch::kFloat).expand({out}).contiguous();
@@ -181,7 +183,7 @@ class Emitter {
     if (auto lsq = std::dynamic_pointer_cast<quant::LsqQuantizerImpl>(quantizer)) {
       TORCH_CHECK(lsq->initialized(), "ONNX export: weight quantizer of ", name,
                   " was never initialised");
-      const auto q = lsq->integers(w).to(torch::kChar);
+      const auto q = hook->weight_integers(w).to(torch::kChar);
       const auto scale = per_channel(lsq->step) * k;
       const auto deq = dequantize(q, scale, name + ".weight", lsq->spec());
       if (!lsq->offset.defined()) return deq;
@@ -429,11 +431,7 @@ OnnxExportSummary export_onnx(nn::ModelImpl& model, const OnnxExportOptions& o,
   if (o.opset() < 13 || o.opset() > 17) {
     throw UsageError("--opset " + std::to_string(o.opset()) + ": qyolo exports opset 13 to 17");
   }
-  if (o.imgsz() % model.max_stride() != 0) {
-    throw UsageError("--img " + std::to_string(o.imgsz()) +
-                     " must be a multiple of the model's stride " +
-                     std::to_string(model.max_stride()));
-  }
+  nn::check_image_size(o.imgsz(), model.max_stride(), "--img");
   torch::NoGradGuard no_grad;
   model.eval();
   const auto sites = model.conv_sites();

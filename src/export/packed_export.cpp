@@ -42,8 +42,8 @@ PackedModel pack_model(nn::ModelImpl& model) {
     const std::string quantizer = site.path + ".quant.weight_quantizer.";
     if (auto lsq = std::dynamic_pointer_cast<quant::LsqQuantizerImpl>(q->weight_quantizer())) {
       const auto spec = lsq->spec();
-      packed.tensors.push_back(
-          {name, lsq->integers(w).to(torch::kLong), spec.bits, spec.is_signed, quantizer + "step"});
+      packed.tensors.push_back({name, q->weight_integers(w).to(torch::kLong), spec.bits,
+                                spec.is_signed, quantizer + "step"});
     } else if (auto bin = std::dynamic_pointer_cast<quant::BinaryWeightQuantizerImpl>(
                    q->weight_quantizer())) {
       packed.tensors.push_back(

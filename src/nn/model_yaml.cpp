@@ -96,6 +96,8 @@ class ModelBuilder {
   YAML::Node root_key(const char* key, const char* help) const;
   int64_t scalar_int(const YAML::Node& node, const std::string& what) const;
   double scalar_double(const YAML::Node& node, const std::string& what) const;
+  // depth_multiple / width_multiple: a number above 0.
+  double positive_gain(const char* key, const char* help) const;
   std::string scalar_text(const YAML::Node& node) const;
 
   // Layer arguments (the yaml's args list of the current row).
@@ -156,6 +158,16 @@ int64_t ModelBuilder::scalar_int(const YAML::Node& node, const std::string& what
   }
   fail(node,
        what + " must be an integer, got '" + (node.IsScalar() ? text : "a list or map") + "'");
+}
+
+double ModelBuilder::positive_gain(const char* key, const char* help) const {
+  const YAML::Node node = root_key(key, help);
+  const double gain = scalar_double(node, key);
+  if (!(gain > 0) || !std::isfinite(gain)) {
+    fail(node,
+         std::string(key) + " must be a positive number, got " + scalar_text(node) + ". " + help);
+  }
+  return gain;
 }
 
 double ModelBuilder::scalar_double(const YAML::Node& node, const std::string& what) const {
@@ -328,10 +340,8 @@ void ModelBuilder::build() {
     root_["nc"] = nc_;
   }
   if (nc_ <= 0) fail(nc_node, "nc must be a positive number of classes");
-  depth_gain_ = scalar_double(root_key("depth_multiple", "depth_multiple scales repeat counts."),
-                              "depth_multiple");
-  width_gain_ = scalar_double(root_key("width_multiple", "width_multiple scales channels."),
-                              "width_multiple");
+  depth_gain_ = positive_gain("depth_multiple", "depth_multiple scales repeat counts.");
+  width_gain_ = positive_gain("width_multiple", "width_multiple scales channels.");
   anchors_.reset(
       root_key("anchors", "anchors is a list of [w,h, ...] pixel lists per level or a count."));
   int64_t na = 0;

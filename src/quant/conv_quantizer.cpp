@@ -123,6 +123,16 @@ torch::Tensor ConvQuantizerImpl::weight(const torch::Tensor& w) {
   return quantized;
 }
 
+torch::Tensor ConvQuantizerImpl::weight_integers(const torch::Tensor& w) const {
+  const auto lsq = std::dynamic_pointer_cast<LsqQuantizerImpl>(weight_quantizer_);
+  TORCH_CHECK(lsq, "weight_integers: the weight quantizer is not an LSQ quantizer");
+  const auto integers = lsq->integers(w);
+  if (!tracker_ || !tracker_->any_frozen()) return integers;
+  return torch::where(tracker_->frozen.to(integers.device()),
+                      tracker_->frozen_integer.to(integers.device(), integers.scalar_type()),
+                      integers);
+}
+
 torch::Tensor ConvQuantizerImpl::output(const torch::Tensor& y) {
   if (!gamma.defined()) return y;
   return y * gamma.reshape({1, -1, 1, 1}) + beta.reshape({1, -1, 1, 1});
@@ -148,6 +158,7 @@ void ConvQuantizerImpl::scale_output_channels(const torch::Tensor& weight,
       lsq->step.expand({channels}) * gamma,
       lsq->offset.defined() ? lsq->offset.expand({channels}) * gamma : torch::Tensor());
   scaled->to(weight.device());
+  scaled->train(is_training());  // a new module starts in training mode; keep the model's mode
   weight_quantizer_ = replace_module("weight_quantizer", scaled);
 }
 

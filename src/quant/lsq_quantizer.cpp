@@ -72,11 +72,18 @@ torch::Tensor LsqQuantizerImpl::forward(const torch::Tensor& x) {
   } else if (observe_or_init(x, ActInit::kMinMax)) {
     return x;
   }
+  keep_step_positive();
   return fake_quantize(x, step, offset, range_.qmin, range_.qmax, grad_scale(x));
 }
 
 torch::Tensor LsqQuantizerImpl::integers(const torch::Tensor& x) const {
   return quantize_to_integers(x, step, offset, range_.qmin, range_.qmax);
+}
+
+void LsqQuantizerImpl::keep_step_positive() {
+  if (!is_training() || !step.requires_grad()) return;
+  torch::NoGradGuard no_grad;
+  step.clamp_min_(kMinStep);
 }
 
 void LsqQuantizerImpl::init_from_weight(const torch::Tensor& w) {

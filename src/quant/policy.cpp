@@ -98,6 +98,24 @@ QuantSpec input_spec(const std::string& kind_name, int bits, const std::string& 
   return spec;
 }
 
+// An override that matches no conv is almost always a typo (or a pattern written for another
+// model); applying nothing in silence would train a different model than the config says.
+[[noreturn]] void reject_unmatched_override(const config::QuantOverride& override, size_t index,
+                                            const std::vector<nn::ConvSite>& sites) {
+  constexpr size_t kShown = 4;
+  std::string examples;
+  for (size_t i = 0; i < std::min(sites.size(), kShown); ++i) {
+    examples += (i ? ", " : "") + sites[i].path;
+  }
+  if (sites.size() > kShown) examples += ", ..., " + sites.back().path;
+  const std::string layers =
+      sites.empty() ? "" : " (layers 0-" + std::to_string(sites.back().layer) + ")";
+  throw UsageError("quant.overrides[" + std::to_string(index) + "].pattern: '" + override.pattern +
+                   "' matches no conv of the model" + layers +
+                   "; give layer indices like 17 or 0-9, or a glob on the conv paths: " +
+                   (examples.empty() ? std::string("none") : examples));
+}
+
 // The integer kind used where bits are pinned (first/last convs): binary and fp fall back to LSQ.
 std::string integer_kind(const std::string& kind) {
   return kind == "lsq_plus" ? "lsq_plus" : "lsq";
@@ -154,6 +172,7 @@ std::vector<ConvPlan> Policy::plan(const std::vector<nn::ConvSite>& sites, int s
   int last_layer = 0;
   for (const auto& site : sites) last_layer = std::max(last_layer, site.layer);
 
+  std::vector<bool> override_matched(c.overrides.size(), false);
   std::vector<ConvPlan> plans;
   for (size_t i = 0; i < sites.size(); ++i) {
     const auto& site = sites[i];
@@ -187,9 +206,11 @@ std::vector<ConvPlan> Policy::plan(const std::vector<nn::ConvSite>& sites, int s
       plan.weight = weight_spec(integer_kind(c.weight_kind), c.last_bits, c.per_channel, "quant");
       plan.input = input_spec(integer_kind(c.act_kind), c.last_bits, "quant");
     }
-    for (const auto& override : c.overrides) {
+    for (size_t k = 0; k < c.overrides.size(); ++k) {
+      const auto& override = c.overrides[k];
       if (parse_selector(override.pattern, "quant.overrides.pattern", true)
               .matches(site.path, site.layer)) {
+        override_matched[k] = true;
         plan.weight =
             weight_spec(override.weight_kind, override.weight_bits, c.per_channel, "quant");
         plan.input = input_spec(override.act_kind, override.act_bits, "quant");
@@ -202,6 +223,9 @@ std::vector<ConvPlan> Policy::plan(const std::vector<nn::ConvSite>& sites, int s
           plan.input.kind == QuantKind::kFp || plan.input.bits < 8 || c.learn_image_step;
     }
     plans.push_back(plan);
+  }
+  for (size_t k = 0; k < c.overrides.size(); ++k) {
+    if (!override_matched[k]) reject_unmatched_override(c.overrides[k], k, sites);
   }
   return plans;
 }

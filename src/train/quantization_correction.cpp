@@ -143,7 +143,7 @@ CorrectionSummary correct(const CorrectionOptions& o) {
   for (const auto& p : trainable) summary.trained_parameters += p.numel();
   torch::optim::Adam optimizer(trainable, torch::optim::AdamOptions(o.lr));
   dist::DataParallel data_parallel(*model, context);
-  TaskLoss loss(*model, cfg.hyp);
+  TaskLoss loss(*model, cfg.hyp, cfg.train.imgsz);
   model->eval();  // BN statistics stay frozen: only γ, β (and optionally the steps) move
 
   const auto start = std::chrono::steady_clock::now();

@@ -25,8 +25,21 @@ std::variant<DetectionLoss, OtaLoss, SegmentationLoss> loss_for(const nn::ModelI
 
 }  // namespace
 
-TaskLoss::TaskLoss(const nn::ModelImpl& model, const config::Hyp& hyp, bool overlap_masks)
-    : loss_(loss_for(model, hyp, overlap_masks)) {}
+config::Hyp scale_loss_gains(const config::Hyp& hyp, int64_t nc, int64_t nl, int64_t imgsz) {
+  TORCH_CHECK(nc > 0 && nl > 0 && imgsz > 0, "loss gains: nc, nl and imgsz must be positive (got ",
+              nc, ", ", nl, ", ", imgsz, ")");
+  config::Hyp scaled = hyp;
+  const double layers = 3.0 / static_cast<double>(nl);
+  const double size = static_cast<double>(imgsz) / 640.0;
+  scaled.box *= layers;
+  scaled.cls *= static_cast<double>(nc) / 80.0 * layers;
+  scaled.obj *= size * size * layers;
+  return scaled;
+}
+
+TaskLoss::TaskLoss(const nn::ModelImpl& model, const config::Hyp& hyp, int64_t imgsz,
+                   bool overlap_masks)
+    : loss_(loss_for(model, scale_loss_gains(hyp, model.nc(), model.nl(), imgsz), overlap_masks)) {}
 
 LossOutput TaskLoss::operator()(const nn::ModelOutput& output, const torch::Tensor& images,
                                 const torch::Tensor& targets, const torch::Tensor& masks) {

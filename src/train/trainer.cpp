@@ -366,7 +366,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
     if (resuming) ema->load_state(resumed.ema, static_cast<int64_t>(resumed.ema_updates));
   }
 
-  TaskLoss loss(*model, config.hyp);
+  TaskLoss loss(*model, config.hyp, tc.imgsz);
   const auto sites = model->conv_sites();
   const auto item_names = loss.item_names();
   const auto results_path = summary.run_dir / "results.csv";

@@ -2,9 +2,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "qyolo/core/checkpoint.h"
+#include "qyolo/nn/model.h"
 #include "support/test_support.h"
 
 namespace qyolo {
@@ -13,6 +16,21 @@ namespace {
 test::CommandResult qyolo(const std::string& args) {
   return test::run_command("cd " + test::source_dir().string() + " && " +
                            test::qyolo_bin().string() + " " + args);
+}
+
+// qyolo run in `dir` (commands that write runs/ or read datasets/ relative to it).
+test::CommandResult qyolo_in(const std::filesystem::path& dir, const std::string& args) {
+  return test::run_command("cd " + dir.string() + " && " + test::qyolo_bin().string() + " " + args);
+}
+
+// A FashionDet of 16 train and 8 val images at 160 px in <dir>/fd.
+void make_tiny_fashiondet(const std::filesystem::path& dir) {
+  const auto r = qyolo_in(dir, "data fashiondet --out fd --train 16 --val 8 --img 160");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
 }
 
 TEST(Cli, VersionAndHelp) {
@@ -147,6 +165,200 @@ TEST(Cli, MissingDataSetSaysHowToCreateIt) {
                        (dir / "fashiondet.yaml").string());
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("qyolo data fashiondet"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace qyolo
+
+namespace qyolo {
+namespace {
+
+// A model trained on 3 classes scored on FashionDet's 10: the confusion matrix, sized from the
+// model, was indexed with the labels' classes (abort: double free or corruption, exit 134).
+TEST(Cli, ModelAndDataWithDifferentClassesAreRefused) {
+  const auto dir = test::temp_dir("cli");
+  make_tiny_fashiondet(dir);
+  std::ofstream(dir / "nc3.yaml")
+      << "path: fd\ntrain: images/train\nval: images/val\nnc: 3\nnames: [a, b, c]\n";
+  std::ofstream(dir / "w4a4.yaml")
+      << "model: models/yolov5n.yaml\ndata: nc3.yaml\nhyp: hyps/hyp.qat.yaml\n"
+         "train: {epochs: 1, batch: 8, imgsz: 64, workers: 1, name: nc3, optimizer: Adam}\n"
+         "quant: {enabled: true}\n";
+  auto r = qyolo_in(dir, "train --config w4a4.yaml --threads 1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string weights = (dir / "runs/train/nc3/weights/last.qyolo").string();
+
+  r = qyolo_in(dir, "eval --weights " + weights +
+                        " --data fd/fashiondet.yaml --threads 1 --workers 1 --name mismatch");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "predicts 3 classes but")) << r.output;
+  EXPECT_TRUE(contains(r.output, "fashiondet.yaml has 10")) << r.output;
+  EXPECT_FALSE(contains(r.output, "mAP50-95")) << "the table came before the error\n" << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "runs/val/mismatch"));
+
+  r = qyolo_in(dir, "correct --weights " + weights +
+                        " --data fd/fashiondet.yaml --threads 1 --workers 1 --batch 8");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "predicts 3 classes but")) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "runs/train/nc3/weights/corrected.qyolo"));
+
+  // The data it was trained on still works.
+  r = qyolo_in(dir, "eval --weights " + weights + " --threads 1 --workers 1 --json");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+// `val:` pointing elsewhere than images/val used to be scored against instances_val.json: exit 2
+// after the table, no metrics.json.
+TEST(Cli, EvalScoresAValSplitAgainstItsOwnAnnotationsOrSaysWhyNot) {
+  const auto dir = test::temp_dir("cli");
+  make_tiny_fashiondet(dir);
+  std::ofstream(dir / "on_train.yaml")
+      << "path: fd\ntrain: images/train\nval: images/train\nnc: 10\n"
+         "names: [a, b, c, d, e, f, g, h, i, j]\n";
+  const std::string eval =
+      "eval --model models/yolov5n.yaml --nc 10 --img 64 --batch 8 "
+      "--threads 1 --workers 1 --data on_train.yaml --name ";
+  auto r = qyolo_in(dir, eval + "own");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto metrics = nlohmann::json::parse(std::ifstream(dir / "runs/val/own/metrics.json"));
+  EXPECT_EQ(metrics.at("images").get<int>(), 16);
+  EXPECT_TRUE(contains(metrics.at("coco_annotations").get<std::string>(),
+                       "fd/annotations/instances_train.json"));
+  EXPECT_EQ(metrics.at("coco_bbox").at("stats").size(), 12u);
+  EXPECT_TRUE(std::filesystem::exists(dir / "runs/val/own/predictions.json"));
+
+  std::filesystem::remove(dir / "fd/annotations/instances_train.json");
+  r = qyolo_in(dir, eval + "none");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "COCO evaluation skipped")) << r.output;
+  metrics = nlohmann::json::parse(std::ifstream(dir / "runs/val/none/metrics.json"));
+  EXPECT_FALSE(metrics.contains("coco_bbox"));
+  EXPECT_TRUE(contains(metrics.at("coco_note").get<std::string>(), "instances_train.json"));
+  EXPECT_TRUE(metrics.contains("mAP50-95"));
+}
+
+TEST(Cli, EmptyConfigValueIsAUsageError) {
+  const auto dir = test::temp_dir("cli");
+  auto r = qyolo_in(dir, "train --config fashiondet/yolov5n_fp.yaml --set train.epochs=");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "--set train.epochs=")) << r.output;
+  EXPECT_TRUE(contains(r.output, "got an empty value, expected an integer in [1, 100000]"))
+      << r.output;
+  std::ofstream(dir / "exp.yaml") << "model: models/yolov5n.yaml\ntrain:\n  epochs:\n";
+  r = qyolo_in(dir, "info --config exp.yaml");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "exp.yaml:3:3")) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "runs"));
+}
+
+// Sizes off the model's stride are refused before any work, by one check, in every command.
+TEST(Cli, ImageSizeOffTheStrideIsAUsageErrorEverywhere) {
+  const auto dir = test::temp_dir("cli");
+  const std::string nearest = "the nearest valid sizes are 32 and 64";
+  auto r = qyolo_in(dir, "train --config fashiondet/yolov5n_fp.yaml --img 33 --threads 1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "train.imgsz 33 is not a multiple of the model's stride 32"))
+      << r.output;
+  EXPECT_TRUE(contains(r.output, nearest)) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "runs"));
+
+  const std::string model = " --model configs/models/yolov5n.yaml --img 33";
+  r = qyolo("eval" + model + " --data fashiondet.yaml");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "--img 33 is not a multiple")) << r.output;
+  r = qyolo("export" + model + " -o " + (dir / "m.onnx").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, nearest)) << r.output;
+  r = qyolo("detect" + model + " --source " + (dir / "none.jpg").string() + " --project " +
+            (dir / "detect").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, nearest)) << r.output;
+}
+
+// Each bad --weights names the file and what is wrong with it (it used to say "give a model:
+// ... or --weights" although --weights was given, or fail in basic_filebuf::underflow).
+TEST(Cli, BadWeightsFileSaysWhatIsWrongWithIt) {
+  const auto dir = test::temp_dir("cli");
+  std::ofstream(dir / "empty.qyolo").close();
+  std::ofstream(dir / "random.qyolo") << "\x13\x37 not a checkpoint at all \x01\x02";
+  std::filesystem::create_directories(dir / "folder.qyolo");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"missing.qyolo", "no such file"},
+      {"empty.qyolo", "the file is empty"},
+      {"random.qyolo", "not a qyolo checkpoint"},
+      {"folder.qyolo", "is a directory"}};
+  for (const char* command : {"eval", "export", "detect --source x.jpg", "info"}) {
+    for (const auto& [file, problem] : cases) {
+      const auto r = qyolo_in(dir, std::string(command) + " --weights " + file);
+      EXPECT_EQ(r.exit_code, 2) << command << " " << file << "\n" << r.output;
+      EXPECT_TRUE(contains(r.output, "--weights " + file + ": " + problem))
+          << command << " " << file << "\n"
+          << r.output;
+      EXPECT_FALSE(contains(r.output, "give a model")) << r.output;
+    }
+  }
+  for (const char* flags : {"train --resume folder.qyolo", "train --config folder.qyolo",
+                            "info --config folder.qyolo", "correct --weights folder.qyolo",
+                            "train --config fashiondet/yolov5n_fp.yaml --weights folder.qyolo"}) {
+    const auto r = qyolo_in(dir, flags);
+    EXPECT_EQ(r.exit_code, 2) << flags << "\n" << r.output;
+    EXPECT_TRUE(contains(r.output, "is a directory")) << flags << "\n" << r.output;
+    EXPECT_FALSE(contains(r.output, "underflow")) << flags << "\n" << r.output;
+  }
+}
+
+TEST(Cli, CheckpointWithNonFiniteWeightsIsRefused) {
+  const auto dir = test::temp_dir("cli");
+  nn::Model model(test::source_dir() / "configs/models/yolov5n.yaml", 10);
+  Checkpoint ckpt;
+  ckpt.model_yaml = model->yaml_text();
+  ckpt.model = model->state();
+  {
+    torch::NoGradGuard no_grad;
+    ckpt.model.at("model.2.cv1.conv.weight").view(-1)[5].fill_(INFINITY);
+    ckpt.model.at("model.24.m.0.bias").view(-1)[0].fill_(NAN);
+  }
+  save_checkpoint(ckpt, dir / "diverged.qyolo");
+  for (const char* command : {"eval --data fashiondet.yaml", "export --img 64"}) {
+    const auto r = qyolo_in(dir, std::string(command) + " --weights diverged.qyolo");
+    EXPECT_EQ(r.exit_code, 2) << command << "\n" << r.output;
+    EXPECT_TRUE(contains(r.output, "diverged.qyolo: tensor 'model.2.cv1.conv.weight'"))
+        << command << "\n"
+        << r.output;
+    EXPECT_TRUE(contains(r.output, "NaN or Inf")) << r.output;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "diverged.onnx"));
+}
+
+TEST(Cli, ModelFilesNamedInAConfigAreCheckedWithTheirLocation) {
+  const auto dir = test::temp_dir("cli");
+  std::ofstream(dir / "exp.yaml") << "data: data/fashiondet.yaml\nmodel: models/yolov9n.yaml\n";
+  auto r = qyolo_in(dir, "info --config " + (dir / "exp.yaml").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "exp.yaml:2:8")) << r.output;
+  EXPECT_TRUE(contains(r.output, "'model' names 'models/yolov9n.yaml'")) << r.output;
+  EXPECT_TRUE(
+      contains(r.output, "tried models/yolov9n.yaml, " + (dir / "models/yolov9n.yaml").string()))
+      << r.output;
+
+  std::ifstream yolov5n(test::source_dir() / "configs/models/yolov5n.yaml");
+  std::string text((std::istreambuf_iterator<char>(yolov5n)), std::istreambuf_iterator<char>());
+  const auto at = text.find("width_multiple: ");
+  text.replace(at, text.find('\n', at) - at, "width_multiple: 0");
+  std::ofstream(dir / "zero.yaml") << text;
+  r = qyolo_in(dir, "info --model zero.yaml");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "zero.yaml:")) << r.output;
+  EXPECT_TRUE(contains(r.output, "width_multiple must be a positive number")) << r.output;
+
+  std::ofstream(dir / "override.yaml")
+      << "model: models/yolov5n.yaml\ndata: data/fashiondet.yaml\n"
+         "quant:\n  enabled: true\n  overrides:\n    - {pattern: 'model.99.*', weight_bits: 8}\n";
+  r = qyolo_in(dir, "info --config override.yaml");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_TRUE(contains(r.output, "quant.overrides[0].pattern: 'model.99.*' matches no conv"))
+      << r.output;
+  EXPECT_TRUE(contains(r.output, "model.0.conv, model.1.conv")) << r.output;
 }
 
 }  // namespace

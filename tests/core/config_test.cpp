@@ -29,6 +29,7 @@ std::string error_of(const std::function<void()>& f) {
 
 TEST(Config, LoadsValuesAndHypFile) {
   const auto dir = test::temp_dir("config");
+  write(dir, "m.yaml", "");
   write(dir, "hyp.yaml", "lr0: 0.002\nmosaic: 0.5\n");
   const auto cfg_path =
       write(dir, "exp.yaml",
@@ -55,6 +56,7 @@ TEST(Config, LoadsValuesAndHypFile) {
 
 TEST(Config, OverridesApplyAndResolvedYamlRoundTrips) {
   const auto dir = test::temp_dir("config");
+  write(dir, "m.yaml", "");
   const auto path = write(dir, "exp.yaml", "model: m.yaml\ntrain: {epochs: 3}\n");
   const auto cfg = load_experiment(path, {"train.epochs=11", "hyp.lr0=1e-4", "quant.enabled=true"});
   EXPECT_EQ(cfg.train.epochs, 11);
@@ -111,6 +113,52 @@ TEST(Config, InvalidYamlReportsLine) {
 TEST(Config, MissingFileIsAUsageError) {
   const std::string msg = error_of([] { load_experiment("/nonexistent/x.yaml"); });
   EXPECT_NE(msg.find("/nonexistent/x.yaml"), std::string::npos);
+}
+
+TEST(Config, DirectoryIsNotAConfigFile) {
+  const auto dir = test::temp_dir("config");
+  const std::string msg = error_of([&] { load_experiment(dir); });
+  EXPECT_NE(msg.find(dir.string() + "' is a directory"), std::string::npos) << msg;
+}
+
+// An empty value used to fall back to the built-in default without a word (100 epochs where the
+// file said `epochs:` meaning to fill it in).
+TEST(Config, EmptyValueIsATypeErrorNamingKeyAndLine) {
+  const auto dir = test::temp_dir("config");
+  const auto path = write(dir, "exp.yaml", "train:\n  epochs:\n  batch: 4\n");
+  std::string msg = error_of([&] { load_experiment(path); });
+  EXPECT_NE(msg.find("exp.yaml:2:3"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'train.epochs' got an empty value"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("expected an integer in [1, 100000]"), std::string::npos) << msg;
+
+  const auto flag = write(dir, "flag.yaml", "train: {epochs: 30}\n");
+  msg = error_of([&] { load_experiment(flag, {"train.epochs="}); });
+  EXPECT_NE(msg.find("--set train.epochs="), std::string::npos) << msg;
+  EXPECT_NE(msg.find("an empty value"), std::string::npos) << msg;
+  msg = error_of([&] { load_experiment(flag, {"train.optimizer="}); });
+  EXPECT_NE(msg.find("one of SGD, Adam, AdamW"), std::string::npos) << msg;
+  msg = error_of([&] { load_experiment(flag, {"train="}); });
+  EXPECT_NE(msg.find("section 'train'"), std::string::npos) << msg;
+
+  msg = error_of([&] { load_experiment(write(dir, "null.yaml", "quant:\n  enabled: ~\n")); });
+  EXPECT_NE(msg.find("null.yaml:2:3"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("true or false"), std::string::npos) << msg;
+
+  // A section with no keys is the section's defaults, as `train: {}` is.
+  EXPECT_EQ(load_experiment(write(dir, "section.yaml", "train:\neval:\n")).train.epochs, 100);
+}
+
+TEST(Config, MissingModelYamlNamesConfigLineAndPathsTried) {
+  const auto dir = test::temp_dir("config");
+  const auto path = write(dir, "exp.yaml", "data: d.yaml\nmodel: models/nothere.yaml\n");
+  const std::string msg = error_of([&] { load_experiment(path); });
+  EXPECT_NE(msg.find("exp.yaml:2:8"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'model' names 'models/nothere.yaml'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find((dir / "models/nothere.yaml").string()), std::string::npos) << msg;
+  EXPECT_NE(msg.find((configs_dir() / "models/nothere.yaml").string()), std::string::npos) << msg;
+  const std::string hyp =
+      error_of([&] { load_experiment(write(dir, "h.yaml", "hyp: hyps/nothere.yaml\n")); });
+  EXPECT_NE(hyp.find("h.yaml:1:6"), std::string::npos) << hyp;
 }
 
 }  // namespace

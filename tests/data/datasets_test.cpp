@@ -16,10 +16,6 @@ namespace qyolo::data {
 namespace {
 namespace fs = std::filesystem;
 
-void write_text(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-}
 
 void write_image(const fs::path& path, int w = 64, int h = 48) {
   fs::create_directories(path.parent_path());
@@ -32,7 +28,7 @@ void write_image(const fs::path& path, int w = 64, int h = 48) {
 fs::path good_split(const std::string& tag) {
   const fs::path root = test::temp_dir(tag);
   write_image(root / "images/train/good.jpg");
-  write_text(root / "labels/train/good.txt", "0 0.5 0.5 0.25 0.5\n1 0.2 0.3 0.1 0.1\n");
+  test::write_text(root / "labels/train/good.txt", "0 0.5 0.5 0.25 0.5\n1 0.2 0.3 0.1 0.1\n");
   return root;
 }
 
@@ -55,8 +51,8 @@ TEST(Datasets, ListsFoldersTxtListsFilesAndGlobs) {
   const fs::path root = test::temp_dir("datasets_list");
   write_image(root / "images/train/b.jpg");
   write_image(root / "images/train/sub/a.png");
-  write_text(root / "images/train/notes.md", "not an image");
-  write_text(root / "train.txt", "./images/train/b.jpg\n\nimages/train/sub/a.png\n");
+  test::write_text(root / "images/train/notes.md", "not an image");
+  test::write_text(root / "train.txt", "./images/train/b.jpg\n\nimages/train/sub/a.png\n");
   const std::vector<fs::path> all = list_images({root / "images/train"});
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].filename(), "b.jpg");
@@ -124,7 +120,7 @@ std::vector<BadCase> bad_cases() {
   auto label = [](const std::string& text) {
     return [text](const fs::path& root) {
       write_image(root / "images/train/bad.jpg");
-      write_text(root / "labels/train/bad.txt", "0 0.5 0.5 0.2 0.2\n" + text);
+      test::write_text(root / "labels/train/bad.txt", "0 0.5 0.5 0.2 0.2\n" + text);
     };
   };
   return {
@@ -136,10 +132,10 @@ std::vector<BadCase> bad_cases() {
        }},
       {"corrupt_image", true,
        [](const fs::path& root) {
-         write_text(root / "images/train/bad.png", "definitely not a png");
+         test::write_text(root / "images/train/bad.png", "definitely not a png");
        }},
       {"unreadable_empty_image", true,
-       [](const fs::path& root) { write_text(root / "images/train/bad.jpg", ""); }},
+       [](const fs::path& root) { test::write_text(root / "images/train/bad.jpg", ""); }},
       {"too_small_image", true,
        [](const fs::path& root) { write_image(root / "images/train/bad.png", 8, 8); }},
       {"wrong_column_count", false, label("1 0.5 0.5 0.2\n")},
@@ -150,7 +146,7 @@ std::vector<BadCase> bad_cases() {
        [](const fs::path& root) {
          write_image(root / "images/train/bad.jpg");
          // A good polygon, then one whose points lie on a line.
-         write_text(root / "labels/train/bad.txt",
+         test::write_text(root / "labels/train/bad.txt",
                     "0 0.1 0.1 0.4 0.1 0.3 0.5\n1 0.1 0.5 0.4 0.5 0.7 0.5\n");
        }},
       {"degenerate_box", false, label("1 0.5 0.5 0.0 0.2\n")},
@@ -185,11 +181,11 @@ TEST(Datasets, EachBadInputIsCountedAndSkippedAndFailsUnderStrict) {
 
 TEST(Datasets, SummaryCountsAllProblemsOfASplit) {
   const fs::path root = good_split("datasets_summary");
-  write_text(root / "images/train/broken1.jpg", "x");
-  write_text(root / "images/train/broken2.png", "y");
+  test::write_text(root / "images/train/broken1.jpg", "x");
+  test::write_text(root / "images/train/broken2.png", "y");
   write_image(root / "images/train/tiny.jpg", 5, 5);
   write_image(root / "images/train/labels_bad.jpg");
-  write_text(root / "labels/train/labels_bad.txt",
+  test::write_text(root / "labels/train/labels_bad.txt",
              "0 0.5 0.5 0.2\n9 0.5 0.5 0.2 0.2\n0 2 0.5 0.2 0.2\n0 0.1 0.1 0.1 0.1 0.1 0.1\n0 -0.1 "
              "0.5 0.2 0.2\n");
   write_image(root / "images/train/background.jpg");
@@ -202,7 +198,7 @@ TEST(Datasets, SummaryCountsAllProblemsOfASplit) {
 
 TEST(Datasets, EmptyOrAllBadDataSetIsAnErrorNamingThePath) {
   const fs::path root = test::temp_dir("datasets_all_bad");
-  write_text(root / "images/val/a.jpg", "junk");
+  test::write_text(root / "images/val/a.jpg", "junk");
   try {
     scan_yolo_dataset({root / "images/val"}, options_for(3, false));
     FAIL();
@@ -213,7 +209,7 @@ TEST(Datasets, EmptyOrAllBadDataSetIsAnErrorNamingThePath) {
 
 TEST(Datasets, CacheIsReusedAndRefreshedWhenAFileChanges) {
   const fs::path root = good_split("datasets_cache");
-  write_text(root / "images/train/bad.jpg", "junk");
+  test::write_text(root / "images/train/bad.jpg", "junk");
   ScanOptions options = options_for(3, false);
   options.cache = true;
   const ScanResult first = scan_yolo_dataset({root / "images/train"}, options);
@@ -231,7 +227,7 @@ TEST(Datasets, CacheIsReusedAndRefreshedWhenAFileChanges) {
   EXPECT_THROW(scan_yolo_dataset({root / "images/train"}, options), Error);
   options.strict = false;
 
-  write_text(root / "labels/train/good.txt", "2 0.5 0.5 0.125 0.125\n");
+  test::write_text(root / "labels/train/good.txt", "2 0.5 0.5 0.125 0.125\n");
   const ScanResult third = scan_yolo_dataset({root / "images/train"}, options);
   ASSERT_EQ(third.images.size(), 1u);
   EXPECT_EQ(third.images[0].labels.cls, std::vector<int>({2}));
@@ -256,7 +252,7 @@ TEST(Datasets, ImageCheckReadsSizesAndRejectsBadFiles) {
 TEST(DataYaml, LoadsListAndMapNamesAndResolvesPaths) {
   const fs::path root = test::temp_dir("data_yaml");
   fs::create_directories(root / "set/images/train");
-  write_text(root / "a.yaml",
+  test::write_text(root / "a.yaml",
              "path: set\ntrain: images/train\nval: [images/val, extra.txt]\nnames: [cat, dog]\n");
   const DataYaml a = load_data_yaml(root / "a.yaml");
   EXPECT_EQ(a.nc, 2);
@@ -266,7 +262,7 @@ TEST(DataYaml, LoadsListAndMapNamesAndResolvesPaths) {
   EXPECT_EQ(a.val[1], root / "set/extra.txt");
   EXPECT_THROW(require_dataset(a), Error);  // images/val does not exist
 
-  write_text(root / "b.yaml",
+  test::write_text(root / "b.yaml",
              "path: /abs\ntrain: t\nval: v\nnc: 3\nnames:\n  0: a\n  1: b\n  2: c\ndownload: x\n");
   const DataYaml b = load_data_yaml(root / "b.yaml");
   EXPECT_EQ(b.names, std::vector<std::string>({"a", "b", "c"}));
@@ -275,7 +271,7 @@ TEST(DataYaml, LoadsListAndMapNamesAndResolvesPaths) {
 
 void expect_usage_error(const fs::path& file, const std::string& text,
                         const std::string& fragment) {
-  write_text(file, text);
+  test::write_text(file, text);
   try {
     load_data_yaml(file);
     ADD_FAILURE() << "no error for: " << text;

@@ -16,10 +16,6 @@ namespace qyolo::data {
 namespace {
 namespace fs = std::filesystem;
 
-void write_text(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::trunc) << text;
-}
 
 std::string read_text(const fs::path& path) {
   std::ifstream file(path);
@@ -41,7 +37,7 @@ void add_image(const fs::path& voc, const std::string& id, int w, int h,
   fs::create_directories(voc / "JPEGImages");
   cv::imwrite((voc / "JPEGImages" / (id + ".jpg")).string(),
               cv::Mat(h, w, CV_8UC3, cv::Scalar(1, 2, 3)));
-  write_text(voc / "Annotations" / (id + ".xml"),
+  test::write_text(voc / "Annotations" / (id + ".xml"),
              "<?xml version=\"1.0\"?>\n<!-- hand made -->\n<annotation verified=\"no\">\n  "
              "<folder>VOC</folder>\n"
              "  <filename>" +
@@ -59,9 +55,9 @@ TEST(Voc, ConvertsAHandMadeTree) {
   add_image(voc2007, "000007", 500, 333, object("car", 0, 141, 50, 500, 330));
   add_image(voc2012, "2008_000008", 500, 442,
             object("horse", 0, 53, 87, 471, 420) + object("person", 0, 158, 44, 289, 167));
-  write_text(voc2007 / "ImageSets/Main/train.txt", "000005\n");
-  write_text(voc2007 / "ImageSets/Main/test.txt", "000007\n");
-  write_text(voc2012 / "ImageSets/Main/val.txt", "2008_000008\n");
+  test::write_text(voc2007 / "ImageSets/Main/train.txt", "000005\n");
+  test::write_text(voc2007 / "ImageSets/Main/test.txt", "000007\n");
+  test::write_text(voc2012 / "ImageSets/Main/val.txt", "2008_000008\n");
 
   const fs::path out = test::temp_dir("voc_out");
   const VocSummary summary = convert_voc(root, out);
@@ -88,9 +84,9 @@ TEST(Voc, MissingTreeAndBadAnnotationsAreErrors) {
   EXPECT_THROW(convert_voc(test::temp_dir("voc_empty"), test::temp_dir("voc_empty_out")), Error);
   const fs::path root = test::temp_dir("voc_bad");
   add_image(root / "VOC2007", "1", 50, 40, object("dog", 0, 1, 2, 30, 20));
-  write_text(root / "VOC2007/Annotations/1.xml",
+  test::write_text(root / "VOC2007/Annotations/1.xml",
              "<annotation><size><width>50</width></size>\n<object>\n</annotation>");
-  write_text(root / "VOC2007/ImageSets/Main/train.txt", "1\n");
+  test::write_text(root / "VOC2007/ImageSets/Main/train.txt", "1\n");
   try {
     convert_voc(root, test::temp_dir("voc_bad_out"));
     FAIL();

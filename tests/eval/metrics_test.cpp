@@ -101,5 +101,31 @@ TEST(ConfusionMatrix, CountsMatchesMissesAndFalseDetections) {
   EXPECT_NEAR(cm.normalized()[2][1].item<double>(), 2.0 / 3.0, 1e-9);
 }
 
+// Labels of a data set with more classes than the model once wrote past the matrix (heap
+// corruption in `qyolo eval` / `qyolo correct`); now they are refused before anything is counted.
+TEST(ConfusionMatrix, RefusesClassesTheModelDoesNotHave) {
+  ConfusionMatrix cm(3);
+  const auto labels = torch::tensor({{0.0, 0.0, 0.0, 10.0, 10.0}, {7.0, 20.0, 20.0, 30.0, 30.0}});
+  EXPECT_THROW(cm.process_batch(std::nullopt, labels), c10::Error);
+  const auto dets = torch::tensor({{0.0, 0.0, 10.0, 10.0, 0.9, 0.0}});
+  EXPECT_THROW(cm.process_batch(dets, labels), c10::Error);
+  const auto ok_labels = torch::tensor({{0.0, 0.0, 0.0, 10.0, 10.0}});
+  const auto bad_dets = torch::tensor({{0.0, 0.0, 10.0, 10.0, 0.9, 3.0}});
+  EXPECT_THROW(cm.process_batch(bad_dets, ok_labels), c10::Error);
+  EXPECT_THROW(cm.process_batch(std::nullopt, torch::tensor({{-1.0, 0.0, 0.0, 5.0, 5.0}})),
+               c10::Error);
+  EXPECT_EQ(cm.matrix().sum().item<double>(), 0);
+}
+
+TEST(Summarize, RefusesLabelClassesBeyondTheClassCount) {
+  const auto tp = torch::ones({1, 10}, torch::kBool);
+  const auto conf = torch::tensor({0.9});
+  const auto pred_cls = torch::tensor({1.0});
+  const auto target_cls = torch::tensor({1.0, 4.0});
+  const auto ap = ap_per_class(tp, conf, pred_cls, target_cls);
+  EXPECT_THROW(summarize(ap, target_cls, 3), c10::Error);
+  EXPECT_EQ(summarize(ap, target_cls, 5).labels_per_class, (std::vector<int64_t>{0, 1, 0, 0, 1}));
+}
+
 }  // namespace
 }  // namespace qyolo::eval

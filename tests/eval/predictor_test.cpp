@@ -9,6 +9,7 @@
 #include <opencv2/videoio.hpp>
 #include <sstream>
 
+#include "qyolo/core/error.h"
 #include "support/test_support.h"
 
 namespace qyolo::eval {
@@ -81,9 +82,11 @@ TEST(Predictor, ClassFilterAndMaxDetAreApplied) {
   }
 }
 
-TEST(Predictor, RoundsTheImageSizeUpToTheStride) {
-  Predictor predictor(confident_model(), PredictorOptions().img_size(100));
-  EXPECT_EQ(predictor.options().img_size(), 128);
+// As train, eval and export: a size off the stride is refused, not silently changed.
+TEST(Predictor, RefusesAnImageSizeOffTheStride) {
+  EXPECT_THROW(Predictor(confident_model(), PredictorOptions().img_size(100)), UsageError);
+  EXPECT_EQ(Predictor(confident_model(), PredictorOptions().img_size(128)).options().img_size(),
+            128);
 }
 
 TEST(Predictor, SegmentationModelReturnsMasksOfTheImageSize) {

@@ -4,22 +4,15 @@
 
 #include "qyolo/data/create_loader.h"
 #include "qyolo/data/data_yaml.h"
-#include "qyolo/data/fashiondet.h"
 #include "support/test_support.h"
+#include "tiny_fashiondet.h"
 
 namespace qyolo::eval {
 namespace {
 
 TEST(Validator, ScoresAModelOnFashionDetVal) {
   const auto dir = test::temp_dir("validator");
-  data::FashionDetOptions fo;
-  fo.out = dir / "fd";
-  fo.train = 2;
-  fo.val = 6;
-  fo.img = 160;
-  fo.max_scale = 4.0;
-  const auto summary = data::generate_fashiondet(fo);
-  const auto d = data::load_data_yaml(summary.yaml);
+  const auto d = data::load_data_yaml(testing::tiny_fashiondet(dir, 2, 6, 160));
   auto scan = data::scan_split(d, "val");
   int64_t instances = 0;
   for (const auto& im : scan.images) instances += static_cast<int64_t>(im.labels.size());

@@ -7,6 +7,7 @@
 #include "qyolo/core/error.h"
 #include "qyolo/eval/nms.h"
 #include "qyolo/quant/calibration.h"
+#include "qyolo/quant/conv_quantizer.h"
 #include "qyolo/quant/policy.h"
 
 namespace qyolo::exporter {
@@ -103,6 +104,25 @@ TEST(OnnxExport, W4A4GivesTheSameDetectionsAfterNms) {
   EXPECT_GT(a.size(0), 0);
   EXPECT_TRUE(torch::equal(a.select(1, 5), b.select(1, 5)));
   EXPECT_LE((a.narrow(1, 0, 4) - b.narrow(1, 0, 4)).abs().max().item<double>(), 0.5);
+}
+
+TEST(OnnxExport, FrozenWeightsAreExportedAsTheForwardUsesThem) {
+  // OscDamp freezing: every weight of three convs held one integer away from where the latent
+  // weight rounds, as the training forward sees them; onnxruntime must compute the same.
+  ASSERT_TRUE(test::ort_available());
+  auto model = make_model("yolov5n.yaml");
+  quantize(model, 8);
+  const auto sites = model->conv_sites();
+  for (const size_t i : {size_t{1}, size_t{5}, size_t{9}}) {
+    auto hook = quant::conv_quantizer(sites.at(i));
+    ASSERT_TRUE(hook && hook->tracker());
+    torch::NoGradGuard no_grad;
+    const auto integers = hook->weight_integers(sites.at(i).conv->weight.detach());
+    hook->tracker()->frozen.fill_(true);
+    hook->tracker()->frozen_integer.copy_(torch::where(integers < 0, integers + 1, integers - 1));
+  }
+  const auto c = run_both(model, "w8a8_frozen");
+  EXPECT_LE(c.max_abs, 1e-3 * c.scale) << "scale " << c.scale;
 }
 
 TEST(OnnxExport, QuantizedGraphHasQdqNodesWithBitWidths) {

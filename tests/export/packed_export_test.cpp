@@ -5,6 +5,8 @@
 #include "qyolo/core/config.h"
 #include "qyolo/quant/calibration.h"
 #include "qyolo/quant/compression.h"
+#include "qyolo/quant/conv_quantizer.h"
+#include "qyolo/quant/lsq_quantizer.h"
 #include "qyolo/quant/policy.h"
 #include "support/test_support.h"
 
@@ -43,6 +45,34 @@ TEST(PackedExport, RoundTripGivesTheSameOutputs) {
                 name.find("num_batches_tracked") != std::string::npos)
         << name;
   }
+  fresh->eval();
+  const auto after = fresh->forward(x).decoded;
+  EXPECT_LE((after - before).abs().max().item<double>(), 1e-4 * before.abs().max().item<double>());
+}
+
+TEST(PackedExport, FrozenWeightsAreExportedAtTheirFrozenInteger) {
+  // OscDamp freezing holds some weights on an integer the latent weight no longer rounds to;
+  // the training forward uses the frozen integer, so the exported model must too.
+  auto model = quantized_yolov5n(w4a4());
+  const auto sites = model->conv_sites();
+  auto hook = quant::conv_quantizer(sites.at(3));
+  ASSERT_TRUE(hook && hook->tracker());
+  {
+    torch::NoGradGuard no_grad;
+    const auto integers = hook->weight_integers(sites.at(3).conv->weight.detach());
+    const auto& lsq = static_cast<const quant::LsqQuantizerImpl&>(*hook->weight_quantizer());
+    hook->tracker()->frozen.fill_(true);
+    hook->tracker()->frozen_integer.copy_(
+        torch::where(integers < lsq.range().qmax, integers + 1, integers - 1));
+  }
+  const auto x = torch::rand({1, 3, 64, 64});
+  torch::NoGradGuard no_grad;
+  const auto before = model->forward(x).decoded;
+  const auto dir = test::temp_dir("packed_frozen");
+  export_packed(*model, dir / "m.qint");
+  const auto packed = read_packed_model(dir / "m.qint");
+  auto fresh = quantized_yolov5n(w4a4());
+  fresh->load_weights(unpack_model(packed));
   fresh->eval();
   const auto after = fresh->forward(x).decoded;
   EXPECT_LE((after - before).abs().max().item<double>(), 1e-4 * before.abs().max().item<double>());

@@ -105,6 +105,23 @@ TEST(ModelYaml, MissingKeysAndBrokenStructure) {
   EXPECT_NE(message.find("must be the last layer"), std::string::npos) << message;
 }
 
+TEST(ModelYaml, GainsMustBePositive) {
+  const std::string text = tiny_yaml();
+  for (const char* gain : {"depth_multiple", "width_multiple"}) {
+    for (const char* value : {"0", "-0.5"}) {
+      const auto start = text.find(gain);
+      const auto end = text.find('\n', start);
+      const std::string bad = text.substr(0, start) + gain + ": " + value + text.substr(end);
+      const auto message = error_of(bad);
+      const int line = std::string(gain) == "depth_multiple" ? 2 : 3;
+      EXPECT_NE(message.find("bad.yaml:" + std::to_string(line)), std::string::npos) << message;
+      EXPECT_NE(message.find(std::string(gain) + " must be a positive number, got " + value),
+                std::string::npos)
+          << message;
+    }
+  }
+}
+
 TEST(ModelYaml, LayersThatDoNotFitTogether) {
   // Layer 3 (stride 4) concatenated with layer 0 (stride 2).
   const auto message = error_of(tiny_yaml("[[-1, 0], 1, Concat, [1]]"));

@@ -19,14 +19,10 @@ class PassThroughHookImpl : public ConvHookImpl {
   torch::Tensor weight(const torch::Tensor& w) override { return w; }
 };
 
-std::filesystem::path yolov5n_yaml() {
-  return test::source_dir() / "configs" / "models" / "yolov5n.yaml";
-}
-
 TEST(Summary, ScalesWithImageSizeAndKeepsHooksAndMode) {
   std::ifstream file(test::fixtures_dir() / "params.json");
   const auto json = nlohmann::json::parse(file);
-  Model model(yolov5n_yaml());
+  Model model(test::model_yaml("yolov5n"));
   auto hook = std::make_shared<PassThroughHookImpl>();
   auto first = model->conv_sites().front().conv;
   first->set_hook(hook);
@@ -42,7 +38,7 @@ TEST(Summary, ScalesWithImageSizeAndKeepsHooksAndMode) {
 }
 
 TEST(CopyModel, IsIndependentAndEqual) {
-  Model model(yolov5n_yaml(), 5);
+  Model model(test::model_yaml("yolov5n"), 5);
   model->eval();
   auto copy = copy_model(*model);
   EXPECT_EQ(copy->nc(), 5);

@@ -11,12 +11,8 @@
 namespace qyolo::nn {
 namespace {
 
-std::filesystem::path yolov5n_yaml() {
-  return test::source_dir() / "configs" / "models" / "yolov5n.yaml";
-}
-
 TEST(Weights, ReportsMissingUnexpectedAndMismatchedKeys) {
-  Model model(yolov5n_yaml());
+  Model model(test::model_yaml("yolov5n"));
   auto weights = model->state();
   std::map<std::string, torch::Tensor> copies;
   for (const auto& [name, tensor] : weights) copies[name] = tensor.detach().clone() + 1;
@@ -44,7 +40,7 @@ TEST(Weights, ReportsMissingUnexpectedAndMismatchedKeys) {
 }
 
 TEST(Weights, CopiesNeverAlias) {
-  Model model(yolov5n_yaml());
+  Model model(test::model_yaml("yolov5n"));
   auto source = torch::full({16, 3, 6, 6}, 0.5f);
   const auto report = model->load_weights({{"model.0.conv.weight", source}});
   EXPECT_EQ(report.loaded.size(), 1u);
@@ -54,7 +50,7 @@ TEST(Weights, CopiesNeverAlias) {
 }
 
 TEST(Weights, DifferentNcLoadsAllButTheClassOutputs) {
-  Model model(yolov5n_yaml(), 3);
+  Model model(test::model_yaml("yolov5n"), 3);
   EXPECT_EQ(model->no(), 8);
   const auto report = model->load_weights(test::fixtures_dir() / "v5n_forward.pt");
   EXPECT_TRUE(report.missing.empty());

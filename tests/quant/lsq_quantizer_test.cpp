@@ -98,5 +98,37 @@ TEST(LsqQuantizer, LearnsThroughAutograd) {
   EXPECT_EQ(w.grad().sizes(), w.sizes());
 }
 
+TEST(LsqQuantizer, StepsDrivenTowardZeroStayPositive) {
+  // An 8-bit Detect-like weight (step about 1e-4) under Adam at lr 1e-3 with a loss that only
+  // rewards a smaller step: every update moves the step by about lr, ten times its size.
+  torch::manual_seed(5);
+  const auto w = torch::randn({16, 8, 1, 1}) * 0.005;
+  for (const bool learn_offset : {false, true}) {
+    LsqQuantizer q(LsqQuantizerOptions(8, TensorRole::kWeight).learn_offset(learn_offset));
+    q->forward(w);
+    torch::optim::Adam adam(q->parameters(), torch::optim::AdamOptions(1e-3));
+    for (int i = 0; i < 50; ++i) {
+      adam.zero_grad();
+      const auto out = q->forward(w);
+      ASSERT_TRUE(torch::isfinite(out).all().item<bool>()) << "update " << i;
+      ASSERT_GT(q->step.item<double>(), 0.0) << "update " << i;
+      (q->step.sum() * 1e3 + out.sum() * 0).backward();
+      adam.step();
+    }
+    // The last update went below zero; the next forward projects it back.
+    EXPECT_LE(q->step.item<double>(), 0.0);
+    const auto out = q->forward(w);
+    EXPECT_FLOAT_EQ(q->step.item<float>(), 1e-8f);
+    EXPECT_TRUE(torch::isfinite(out).all().item<bool>());
+  }
+}
+
+TEST(LsqQuantizer, FixedStepsAreNotProjected) {
+  LsqQuantizer q(LsqQuantizerOptions(8, TensorRole::kActivation).learn_step(false));
+  q->set_grid(torch::tensor({1.0 / 255}));
+  q->forward(torch::rand({1, 3, 4, 4}));
+  EXPECT_DOUBLE_EQ(q->step.item<double>(), static_cast<double>(static_cast<float>(1.0 / 255)));
+}
+
 }  // namespace
 }  // namespace qyolo::quant

@@ -70,6 +70,26 @@ TEST(Policy, OverridesByIndexRangeAndGlob) {
   EXPECT_EQ(plans[3].weight.bits, 6);
 }
 
+TEST(Policy, OverrideMatchingNoConvNamesThePatternAndTheConvs) {
+  for (const char* pattern : {"model.9.*", "7", "5-8"}) {
+    auto c = w4a4();
+    c.overrides.push_back({"1", 3, 3, "lsq", "lsq"});
+    c.overrides.push_back({pattern, 3, 3, "lsq", "lsq"});
+    try {
+      Policy(c).plan(TinyDetector()->sites());
+      FAIL() << pattern << " was accepted";
+    } catch (const UsageError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find("quant.overrides[1].pattern: '" + std::string(pattern) +
+                             "' matches no conv"),
+                std::string::npos)
+          << message;
+      EXPECT_NE(message.find("model.0.conv"), std::string::npos) << message;
+      EXPECT_NE(message.find("layers 0-3"), std::string::npos) << message;
+    }
+  }
+}
+
 TEST(Policy, RejectsBadConfigsNamingTheKey) {
   auto bits = w4a4();
   bits.weight_bits = 9;

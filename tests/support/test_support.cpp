@@ -30,6 +30,17 @@ std::filesystem::path temp_dir(const std::string& tag) {
   return dir;
 }
 
+void write_text(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << text;
+  if (!file) throw std::runtime_error("cannot write " + path.string());
+}
+
+std::filesystem::path model_yaml(const std::string& name) {
+  return source_dir() / "configs" / "models" / (name + ".yaml");
+}
+
 c10::IValue load_pickle(const std::filesystem::path& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw std::runtime_error("cannot open fixture " + path.string());

@@ -20,6 +20,12 @@ std::filesystem::path source_dir();
 // A fresh, empty temporary folder unique to the calling test.
 std::filesystem::path temp_dir(const std::string& tag);
 
+// Writes text to a file, creating its folders (bytes as given: no newline translation).
+void write_text(const std::filesystem::path& path, const std::string& text);
+
+// A model yaml shipped in configs/models, e.g. model_yaml("yolov5n").
+std::filesystem::path model_yaml(const std::string& name);
+
 // Reads a file written by Python's torch.save(plain_dict) (or torch::pickle_save).
 c10::IValue load_pickle(const std::filesystem::path& path);
 

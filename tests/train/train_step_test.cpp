@@ -54,7 +54,7 @@ struct TrainingRun {
     optimizer = make_optimizer(group_parameters(*model), "SGD", o.hyp.lr0, o.hyp.momentum,
                                schedule->weight_decay());
     ema = std::make_unique<ModelEma>(std::make_shared<nn::ModelImpl>(kTinyYaml), *model);
-    step = std::make_unique<TrainStep>(model, TaskLoss(*model, o.hyp), *optimizer, *schedule,
+    step = std::make_unique<TrainStep>(model, TaskLoss(*model, o.hyp, 64), *optimizer, *schedule,
                                        ema.get());
   }
   nn::Model model{nullptr};

@@ -205,7 +205,9 @@ struct ExperimentConfig {
 };
 
 // Loads `path`, resolves `hyp: <file>` into the hyp section, applies `overrides`
-// ("section.key=value", parsed as YAML scalars/flow values) and validates everything.
+// ("section.key=value", parsed as YAML scalars/flow values) and validates everything; the model
+// yaml it names must exist. An empty value (`epochs:`, `--set train.epochs=`) is an error; an
+// empty section (`train:` with no keys) keeps its defaults.
 // Throws UsageError naming file, line, key, the given value and what is allowed.
 ExperimentConfig load_experiment(const std::filesystem::path& path,
                                  const std::vector<std::string>& overrides = {});
@@ -229,6 +231,10 @@ std::string to_yaml(const ExperimentConfig& cfg);
 // Returns the first that exists, or the path as given when none does.
 std::filesystem::path resolve_path(const std::string& name,
                                    const std::filesystem::path& base_dir = {});
+
+// The paths resolve_path tries for `name`, in order (for messages that say where it looked).
+std::vector<std::filesystem::path> path_candidates(const std::string& name,
+                                                   const std::filesystem::path& base_dir = {});
 
 // The folder holding the shipped configs (models/, data/, hyps/, experiment yamls).
 std::filesystem::path configs_dir();

@@ -88,7 +88,9 @@ const std::array<const char*, 12>& coco_stat_names();
 CocoEvalResult evaluate_coco_files(const std::filesystem::path& results_json,
                                    const std::filesystem::path& annotations_json,
                                    CocoIouType iou_type);
+// `image_ids` restricts scoring to those images (COCOeval's params.imgIds; empty: all of the
+// ground truth's), as val.py does for the images it ran on.
 CocoEvalResult evaluate_coco(const CocoDataset& ground_truth, const CocoDataset& detections,
-                             CocoIouType iou_type);
+                             CocoIouType iou_type, const std::vector<int64_t>& image_ids = {});
 
 }  // namespace qyolo::eval

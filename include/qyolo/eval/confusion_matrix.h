@@ -13,7 +13,7 @@ class ConfusionMatrix {
   explicit ConfusionMatrix(int64_t num_classes, double conf_thres = 0.25, double iou_thres = 0.45);
 
   // detections (N,6) x1,y1,x2,y2,conf,cls or nullopt when the image has no predictions;
-  // labels (M,5) cls,x1,y1,x2,y2.
+  // labels (M,5) cls,x1,y1,x2,y2. Every class must be in [0, num_classes) (TORCH_CHECK).
   void process_batch(const std::optional<torch::Tensor>& detections, const torch::Tensor& labels);
 
   // (nc+1, nc+1) float64 counts.
@@ -27,6 +27,8 @@ class ConfusionMatrix {
   torch::Tensor normalized() const;
 
  private:
+  int64_t checked_class(float value, const char* what) const;
+
   int64_t num_classes_;
   double conf_thres_, iou_thres_;
   torch::Tensor matrix_;

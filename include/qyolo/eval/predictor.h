@@ -16,7 +16,7 @@
 namespace qyolo::eval {
 
 struct PredictorOptions {
-  // Square inference size, rounded up to a multiple of the model's largest stride.
+  // Square inference size, a multiple of the model's largest stride (nn::check_image_size).
   TORCH_ARG(int64_t, img_size) = 640;
   TORCH_ARG(double, conf_thres) = 0.25;
   TORCH_ARG(double, iou_thres) = 0.45;

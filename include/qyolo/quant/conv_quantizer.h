@@ -70,6 +70,10 @@ class ConvQuantizerImpl : public nn::ConvHookImpl {
   void remove_correction();
   bool has_correction() const { return gamma.defined(); }
 
+  // The integers of an LSQ-quantized weight `w` as the forward uses them: weights that
+  // oscillation freezing holds keep their frozen integer. What exporters must write.
+  torch::Tensor weight_integers(const torch::Tensor& w) const;
+
   const std::shared_ptr<QuantizerImpl>& weight_quantizer() const { return weight_quantizer_; }
   const std::shared_ptr<QuantizerImpl>& input_quantizer() const { return input_quantizer_; }
   // Oscillation state of an integer weight quantizer; nullptr otherwise.

@@ -25,6 +25,11 @@ struct LsqQuantizerOptions {
 // Parameters "step" (and "offset" for LSQ+), shaped (channels). Weights initialise their step from
 // the first tensor they see, 2·mean|w|/sqrt(Qp) (per channel when per-channel); activations from
 // calibration batches (min/max or an MSE search) or, if never calibrated, from their first batch.
+// While training, a learned step is projected back to at least 1e-8 before every use: Adam moves
+// a step by about its learning rate per update, more than an 8-bit weight step (about 1e-4) is
+// wide, so without the projection an update could take it through zero and the forward would
+// divide by it. Evaluation leaves steps as they are: folding a negative QC γ makes a negative step
+// on purpose (the same integers, the sign moved into the step).
 class LsqQuantizerImpl : public QuantizerImpl {
  public:
   explicit LsqQuantizerImpl(const LsqQuantizerOptions& options);
@@ -45,6 +50,9 @@ class LsqQuantizerImpl : public QuantizerImpl {
 
   // Sets step (and offset, for LSQ+) to the given values and marks the quantizer initialised.
   void set_grid(const torch::Tensor& new_step, const torch::Tensor& new_offset = {});
+
+  // While training, clamps a learned step to its lower bound (in place; forward does it first).
+  void keep_step_positive();
 
   torch::Tensor step;
   torch::Tensor offset;  // undefined for LSQ
