@@ -23,6 +23,9 @@ std::filesystem::path temp_dir(const std::string& tag);
 // Writes text to a file, creating its folders (bytes as given: no newline translation).
 void write_text(const std::filesystem::path& path, const std::string& text);
 
+// The bytes of a file ("" when it cannot be read).
+std::string read_text(const std::filesystem::path& path);
+
 // A model yaml shipped in configs/models, e.g. model_yaml("yolov5n").
 std::filesystem::path model_yaml(const std::string& name);
 

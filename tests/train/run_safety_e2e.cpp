@@ -25,11 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
 // The message of the qyolo::Error that `run` throws ("" when it throws none).
 template <class Run>
 std::string error_of(Run&& run) {
@@ -63,7 +58,7 @@ TEST(RunSafetyE2E, DivergedWeightsStopTheRunBeforeTheyOverwriteTheCheckpoint) {
   const auto yaml = tiny::dataset(root);
   const auto first = train(diverging(tiny::config(yaml, root / "runs", 1), 1e-3));
   const auto last = first.run_dir / "weights" / "last.qyolo";
-  const std::string good = read_text(last);
+  const std::string good = test::read_text(last);
 
   // Continued at lr0 = 10 the model blows up within the next epoch.
   auto config = diverging(tiny::config(yaml, root / "runs", 3), 10);
@@ -74,7 +69,7 @@ TEST(RunSafetyE2E, DivergedWeightsStopTheRunBeforeTheyOverwriteTheCheckpoint) {
   EXPECT_NE(message.find("epoch 1"), std::string::npos) << message;
   EXPECT_NE(message.find("resume with qyolo train --resume " + last.string()), std::string::npos)
       << message;
-  EXPECT_EQ(read_text(last), good) << "the last good checkpoint was overwritten";
+  EXPECT_EQ(test::read_text(last), good) << "the last good checkpoint was overwritten";
   EXPECT_EQ(result_epochs(first.run_dir / "results.csv"), std::vector<int>{0});
 }
 
@@ -126,7 +121,7 @@ TEST(RunSafetyE2E, ResumeAfterACrashBetweenRowAndCheckpointKeepsOneRowPerEpoch) 
   const auto first = train(tiny::config(yaml, root / "runs", 1));
   const auto csv = first.run_dir / "results.csv";
   const auto weights = first.run_dir / "weights";
-  std::string text = read_text(csv);
+  std::string text = test::read_text(csv);
   const std::string row0 = text.substr(text.find('\n') + 1);
   std::ofstream(csv, std::ios::app) << "1" << row0.substr(row0.find(','));
   const auto stale = weights / ".last.qyolo.tmp999999999";
@@ -199,7 +194,7 @@ TEST(RunSafetyE2E, SigintStopsBetweenBatchesAndSaysHowToResume) {
   const auto ckpt = load_checkpoint(last);
   EXPECT_TRUE(all_finite(ckpt.model));
   spdlog::default_logger()->flush();
-  const std::string log = read_text(summary.run_dir / "train.log");
+  const std::string log = test::read_text(summary.run_dir / "train.log");
   EXPECT_NE(log.find("Interrupted by SIGINT"), std::string::npos) << log;
   EXPECT_NE(log.find("resume with qyolo train --resume " + last.string()), std::string::npos)
       << log;
@@ -218,7 +213,7 @@ TEST(RunSafetyE2E, APlotThatCannotBeWrittenIsAWarning) {
   EXPECT_EQ(summary.epochs_completed, 1);
   EXPECT_TRUE(fs::exists(summary.run_dir / "weights/last.qyolo"));
   spdlog::default_logger()->flush();
-  const std::string log = read_text(summary.run_dir / "train.log");
+  const std::string log = test::read_text(summary.run_dir / "train.log");
   EXPECT_NE(log.find("results.png not written"), std::string::npos) << log;
 }
 
