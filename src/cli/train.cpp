@@ -69,6 +69,8 @@ int run_train(const TrainOptions& o) {
   o.runtime.apply(cfg.train.device, cfg.train.threads);
   check_train_image_size(cfg);
   const auto summary = train::train(cfg, run);
+  // The shell convention for a process ended by a signal: 130 for Ctrl-C, 143 for SIGTERM.
+  if (summary.interrupted_by != 0) return 128 + summary.interrupted_by;
   spdlog::info("{} epochs completed; best fitness {:.4f} at epoch {}. Results in {}",
                summary.epochs_completed, summary.best_fitness, summary.best_epoch,
                summary.run_dir.string());
@@ -84,7 +86,9 @@ Command add_train(CLI::App& app) {
                   "Experiment config, e.g. configs/fashiondet/yolov5n_fp.yaml");
   sub->add_option("--set", o->sets, "Override a config key: section.key=value (repeatable)");
   sub->add_option("--weights", o->weights, "Initial weights (.qyolo or converted PyTorch weights)");
-  sub->add_option("--resume", o->resume, "Continue an interrupted run from its last.qyolo");
+  sub->add_option("--resume", o->resume,
+                  "Continue an interrupted run from its last.qyolo (Ctrl-C stops a run between "
+                  "batches and exits 130; a second Ctrl-C ends it at once)");
   sub->add_option("--epochs", o->epochs, "Same as --set train.epochs=N");
   sub->add_option("--batch", o->batch, "Same as --set train.batch=N (global batch)");
   sub->add_option("--img", o->img, "Same as --set train.imgsz=N");

@@ -1,6 +1,7 @@
 #include "qyolo/core/checkpoint.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <torch/serialize.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 
 #include "qyolo/core/build_info.h"
@@ -63,6 +65,26 @@ std::string tensor_bytes(const torch::Tensor& t) {
   return std::string(static_cast<const char*>(t.data_ptr()), t.numel());
 }
 
+// write_file_atomic's temp file for `name` in the same folder: ".<name>.tmp<pid>".
+std::string atomic_temp_name(const std::string& name, pid_t pid) {
+  return "." + name + ".tmp" + std::to_string(pid);
+}
+
+// The writer's pid when `file_name` is one of write_file_atomic's temp files.
+std::optional<pid_t> atomic_temp_owner(const std::string& file_name) {
+  const auto tmp = file_name.rfind(".tmp");
+  if (file_name.size() < 2 || file_name[0] != '.' || tmp == std::string::npos || tmp < 2)
+    return std::nullopt;
+  const std::string digits = file_name.substr(tmp + 4);
+  if (digits.empty() || digits.size() > 9 ||
+      digits.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  return static_cast<pid_t>(std::stol(digits));
+}
+
+// A temp file of a live process (another qyolo writing into the same folder) is not stale.
+bool process_is_alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
+
 const c10::IValue* find(const c10::impl::GenericDict& d, const std::string& key) {
   auto it = d.find(key);
   return it == d.end() ? nullptr : &it->value();
@@ -71,37 +93,55 @@ const c10::IValue* find(const c10::impl::GenericDict& d, const std::string& key)
 }  // namespace
 
 void write_file_atomic(const std::filesystem::path& path, const std::string& bytes) {
+  if (std::filesystem::is_directory(path)) {
+    throw UsageError("cannot write '" + path.string() +
+                     "': it is a folder, expected a file name (e.g. one inside it)");
+  }
   const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
   std::filesystem::create_directories(dir);
-  const auto tmp = dir / ("." + path.filename().string() + ".tmp" + std::to_string(getpid()));
+  const auto tmp = dir / atomic_temp_name(path.filename().string(), getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw Error("cannot write '" + tmp.string() + "': " + std::strerror(errno));
+  if (fd < 0) throw Error("cannot write '" + path.string() + "': " + std::strerror(errno));
+  std::error_code ignored;
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0) {
       const std::string err = std::strerror(errno);
       ::close(fd);
-      std::filesystem::remove(tmp);
-      throw Error("cannot write '" + tmp.string() + "': " + err);
+      std::filesystem::remove(tmp, ignored);
+      throw Error("cannot write '" + path.string() + "': " + err);
     }
     done += static_cast<size_t>(n);
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    std::filesystem::remove(tmp);
-    throw Error("cannot flush '" + tmp.string() + "' to disk: " + std::strerror(errno));
+    const std::string err = std::strerror(errno);
+    std::filesystem::remove(tmp, ignored);
+    throw Error("cannot flush '" + path.string() + "' to disk: " + err);
   }
   std::error_code renamed;
   std::filesystem::rename(tmp, path, renamed);
   if (renamed) {
-    std::filesystem::remove(tmp);
-    throw Error("cannot replace '" + path.string() + "': " + renamed.message());
+    std::filesystem::remove(tmp, ignored);
+    throw Error("cannot write '" + path.string() + "': " + renamed.message());
   }
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (dfd >= 0) {
     ::fsync(dfd);
     ::close(dfd);
   }
+}
+
+int remove_stale_temp_files(const std::filesystem::path& dir) {
+  std::error_code error;
+  int removed = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    const auto pid = atomic_temp_owner(entry.path().filename().string());
+    if (!pid || *pid == getpid() || process_is_alive(*pid) || !entry.is_regular_file(error))
+      continue;
+    if (std::filesystem::remove(entry.path(), error)) ++removed;
+  }
+  return removed;
 }
 
 void save_checkpoint(const Checkpoint& ckpt, const std::filesystem::path& path) {

@@ -10,6 +10,7 @@
 
 #include "chart.h"
 #include "csv_table.h"
+#include "qyolo/core/checkpoint.h"
 #include "qyolo/core/error.h"
 
 namespace qyolo::eval {
@@ -24,13 +25,14 @@ std::vector<double> row(const torch::Tensor& t) {
   return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
 }
 
+// Encoded in memory and written atomically: a failed write (full disk, killed process) leaves
+// the previous plot, never a truncated one.
 void write_png(const cv::Mat& image, const std::filesystem::path& file) {
-  if (file.has_parent_path()) {
-    std::filesystem::create_directories(file.parent_path());
+  std::vector<uchar> encoded;
+  if (!cv::imencode(".png", image, encoded)) {
+    throw Error(SourceLocation{file.string()}, "cannot encode the plot image");
   }
-  if (!cv::imwrite(file.string(), image)) {
-    throw Error(SourceLocation{file.string()}, "cannot write the plot image");
-  }
+  write_file_atomic(file, std::string(encoded.begin(), encoded.end()));
 }
 
 // The box filter of ultralytics' smooth(y, f) (edge-padded moving average).

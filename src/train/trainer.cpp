@@ -6,12 +6,14 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <iomanip>
 #include <optional>
 #include <sstream>
 
 #include "qyolo/core/checkpoint.h"
 #include "qyolo/core/error.h"
+#include "qyolo/core/finite_check.h"
 #include "qyolo/core/logging.h"
 #include "qyolo/core/progress.h"
 #include "qyolo/data/create_loader.h"
@@ -31,6 +33,8 @@
 #include "qyolo/quant/oscillation_damping.h"
 #include "qyolo/quant/policy.h"
 #include "qyolo/train/batch_norm_recalibration.h"
+#include "qyolo/train/epoch_csv.h"
+#include "qyolo/train/interrupt.h"
 #include "qyolo/train/optimizer.h"
 #include "qyolo/train/run_process.h"
 #include "qyolo/train/stage_plan.h"
@@ -46,6 +50,12 @@ fs::path increment_run_dir(const fs::path& base, bool exist_ok) {
     fs::path candidate = base.string() + std::to_string(n);
     if (!fs::exists(candidate)) return candidate;
   }
+}
+
+fs::path resume_run_dir(const fs::path& checkpoint, const config::TrainConfig& train) {
+  const fs::path folder = checkpoint.parent_path();
+  if (folder.filename() == "weights") return folder.has_parent_path() ? folder.parent_path() : ".";
+  return increment_run_dir(fs::path(train.project) / train.name, train.exist_ok);
 }
 
 namespace {
@@ -125,6 +135,113 @@ bool decided_by_main(bool value, dist::Context& context) {
   return flag.item<int>() != 0;
 }
 
+// ultralytics: "training to N epochs is finished, nothing to resume". Raised before anything
+// is written, with the run's real best fitness.
+void refuse_finished_run(const Checkpoint& checkpoint, const fs::path& path, int total_epochs) {
+  if (checkpoint.epoch + 1 < total_epochs) return;
+  const auto metric = [&](const char* key, double fallback) {
+    const auto it = checkpoint.metrics.find(key);
+    return it == checkpoint.metrics.end() ? fallback : it->second;
+  };
+  throw UsageError(fmt::format(
+      "{}: training to {} epochs is finished (best fitness {:.4f} at epoch {}), nothing to "
+      "resume; to train further, start a new run from it with --weights {}",
+      path.string(), total_epochs, metric("best_fitness", 0.0),
+      static_cast<int>(metric("best_epoch", static_cast<double>(checkpoint.epoch))),
+      path.string()));
+}
+
+// A run folder this run creates is removed again when the run fails before its first epoch:
+// config, data and model errors found while setting up leave no empty run behind.
+class NewRunFolderGuard {
+ public:
+  explicit NewRunFolderGuard(const fs::path& dir) : dir_(fs::exists(dir) ? fs::path() : dir) {}
+  ~NewRunFolderGuard() {
+    std::error_code ignored;
+    if (!dir_.empty()) fs::remove_all(dir_, ignored);
+  }
+  NewRunFolderGuard(const NewRunFolderGuard&) = delete;
+  NewRunFolderGuard& operator=(const NewRunFolderGuard&) = delete;
+  void keep() { dir_.clear(); }
+
+ private:
+  fs::path dir_;
+};
+
+// Creates (or reopens, when resuming) the run folder: weights/, the resolved config.yaml and
+// train.log. Temp files of checkpoint writes a killed run left are removed, and a resumed run's
+// per-epoch CSVs lose the rows of epochs its checkpoint does not have.
+void open_run_folder(const fs::path& run_dir, const config::ExperimentConfig& config,
+                     std::optional<int> resumed_epoch) {
+  const auto weights_dir = run_dir / "weights";
+  fs::create_directories(weights_dir);
+  logging::add_file(run_dir / "train.log");
+  const int stale = remove_stale_temp_files(run_dir) + remove_stale_temp_files(weights_dir);
+  if (stale > 0)
+    spdlog::info("Removed {} temp file(s) of writes an interrupted run left behind", stale);
+  write_file_atomic(run_dir / "config.yaml", config::to_yaml(config));
+  if (!resumed_epoch) return;
+  for (const char* csv : {"results.csv", "oscillation.csv"}) {
+    if (const int dropped = keep_epoch_rows_through(run_dir / csv, *resumed_epoch); dropped > 0) {
+      spdlog::warn("{}: dropped {} row(s) after epoch {}, the checkpoint's last epoch", csv,
+                   dropped, *resumed_epoch);
+    }
+  }
+}
+
+// What a run that stops early points to: the checkpoint to resume from, if any.
+std::string resume_hint(const fs::path& resume_point) {
+  return resume_point.empty() ? "no checkpoint was written yet, nothing to resume"
+                              : "resume with qyolo train --resume " + resume_point.string();
+}
+
+// A diverged run (learning rate too high, ...) must not overwrite the last good checkpoint with
+// NaN weights: the trained model, its EMA and their BN statistics are checked after each epoch.
+void require_finite_weights(const nn::ModelImpl& model, const std::optional<ModelEma>& ema,
+                            int epoch, const config::Hyp& hyp, const fs::path& resume_point) {
+  const auto fail = [&](const std::string& which, const FiniteCheck& check) {
+    throw Error(fmt::format(
+        "after epoch {} the {} weights are not finite: {}. Training stopped before writing "
+        "them (the learning rate may be too high: hyp.lr0 = {}, hyp.warmup_epochs = {}); {}",
+        epoch, which, check.to_string(), hyp.lr0, hyp.warmup_epochs, resume_hint(resume_point)));
+  };
+  if (const auto check = check_finite(module_state(model)); !check.ok()) fail("model", check);
+  if (!ema) return;
+  if (const auto check = check_finite(ema->state()); !check.ok()) fail("EMA", check);
+}
+
+void require_finite_validation_losses(const std::vector<double>& losses,
+                                      const std::vector<std::string>& names, int epoch,
+                                      const fs::path& resume_point) {
+  std::string bad;
+  for (size_t k = 0; k < losses.size(); ++k)
+    if (!std::isfinite(losses[k]))
+      bad += fmt::format("{}{} {}", bad.empty() ? "" : ", ", names.at(k), losses[k]);
+  if (bad.empty()) return;
+  throw Error(fmt::format(
+      "epoch {}: the validation losses are not finite ({}). Training stopped before writing "
+      "the checkpoint; {}",
+      epoch, bad, resume_hint(resume_point)));
+}
+
+// A plot is not worth a run: one that cannot be drawn or written is a warning.
+void plot_or_warn(const std::string& what, const std::function<void()>& plot) {
+  try {
+    plot();
+  } catch (const std::exception& e) {
+    spdlog::warn("{} not written: {}; training continues", what, e.what());
+  }
+}
+
+// Every rank stops at the same batch when any of them got the signal: a rank that stopped alone
+// would leave the others waiting in the next gradient all-reduce.
+bool interrupt_agreed(const InterruptHandler& interrupt, dist::Context& context) {
+  if (!context.is_distributed()) return interrupt.requested();
+  auto flag = torch::tensor({interrupt.requested() ? 1 : 0}, torch::kInt32);
+  context.all_reduce_sum({flag});
+  return flag.item<int>() > 0;
+}
+
 }  // namespace
 
 TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions& options) {
@@ -132,6 +249,13 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
   const auto& q = config.quant;
   const auto stages = plan_stages(config);
   const bool pnq = stages.front().index >= 0;
+  const int total_epochs = stages.back().end_epoch();
+  Checkpoint resumed;
+  const bool resuming = !options.resume.empty();
+  if (resuming) {
+    resumed = load_checkpoint(options.resume);
+    refuse_finished_run(resumed, options.resume, total_epochs);
+  }
 
   RunProcess process = join_run(tc.batch, tc.device, tc.dist_timeout);
   dist::Context& context = process.context;
@@ -148,26 +272,25 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
                  context.world_size(), context.backend(), tc.batch / context.world_size());
   }
 
-  Checkpoint resumed;
-  TrainSummary summary;
-  const bool resuming = !options.resume.empty();
-  if (resuming) {
-    resumed = load_checkpoint(options.resume);
-    summary.run_dir = options.resume.parent_path().parent_path();
-  } else {
-    summary.run_dir = increment_run_dir(fs::path(tc.project) / tc.name, tc.exist_ok);
-  }
-  const auto weights_dir = summary.run_dir / "weights";
-  if (main_rank) {
-    fs::create_directories(weights_dir);
-    write_file_atomic(summary.run_dir / "config.yaml", config::to_yaml(config));
-    logging::add_file(summary.run_dir / "train.log");
-  }
-
   // Data. Rank 0 scans first and writes the label caches; the others then read them.
   const auto data =
       data::load_data_yaml(config::resolve_path(config.data, config.source.parent_path()));
   data::require_dataset(data);
+
+  TrainSummary summary;
+  summary.run_dir = resuming ? resume_run_dir(options.resume, tc)
+                             : increment_run_dir(fs::path(tc.project) / tc.name, tc.exist_ok);
+  const auto weights_dir = summary.run_dir / "weights";
+  std::optional<NewRunFolderGuard> new_run_folder;
+  if (main_rank) {
+    new_run_folder.emplace(summary.run_dir);
+    open_run_folder(summary.run_dir, config,
+                    resuming ? std::optional<int>(static_cast<int>(resumed.epoch)) : std::nullopt);
+    if (resuming && options.resume.parent_path().filename() != "weights") {
+      spdlog::info("{} is not in a run's weights/ folder; the resumed run writes to {}",
+                   options.resume.string(), summary.run_dir.string());
+    }
+  }
   const int64_t nc = config.nc > 0 ? config.nc : data.nc;
 
   // Where the run starts: the stage of the last completed epoch when resuming.
@@ -247,7 +370,8 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
   const auto sites = model->conv_sites();
   const auto item_names = loss.item_names();
   const auto results_path = summary.run_dir / "results.csv";
-  if (main_rank && start_epoch == 0)
+  // A run resumed into a new folder starts a new results.csv.
+  if (main_rank && (start_epoch == 0 || !fs::exists(results_path)))
     std::ofstream(results_path) << results_header(item_names, segment, pnq, val_latent) << '\n';
   const eval::ValidationOptions val_options = eval::ValidationOptions()
                                                   .conf_thres(config.eval.conf)
@@ -256,8 +380,20 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
                                                   .masks(segment)
                                                   .save_json(config.eval.save_json);
   const int64_t nb = train_loader->size();
-  const int total_epochs = stages.back().end_epoch();
   double progress = 0;  // fraction of the stage done, for the dampening schedule
+  // The checkpoint a run stopped from here resumes from (updated as last.qyolo is written).
+  fs::path resume_point = resuming ? options.resume : fs::path();
+  if (new_run_folder) new_run_folder->keep();
+  // Ctrl-C / SIGTERM from here on stop at the next batch (before that, they end the process).
+  const InterruptHandler interrupt;
+  const auto stop_interrupted = [&](const std::string& when) {
+    summary.interrupted_by = interrupt.signal_number();
+    if (main_rank) {
+      spdlog::warn("Interrupted by {} {}; {}", signal_name(summary.interrupted_by), when,
+                   resume_hint(resume_point));
+    }
+    return summary;
+  };
 
   for (size_t pos = model_stage; pos < stages.size(); ++pos) {
     const TrainStage& stage = stages[pos];
@@ -345,11 +481,15 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
         bar.emplace(nb, "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(total_epochs));
       torch::Tensor mean_items;
       int64_t batch_index = 0;
+      bool interrupted = false;
       while (auto batch = train_loader->next()) {
         const int64_t ni = batch_index + nb * stage_epoch;
         progress = static_cast<double>(ni) / static_cast<double>(nb * stage.epochs);
-        if (main_rank && epoch == 0 && batch_index == 0)
-          data::save_batch_plot(*batch, data.names, summary.run_dir / "train_batch0.jpg");
+        if (main_rank && epoch == 0 && batch_index == 0) {
+          plot_or_warn("train_batch0.jpg", [&] {
+            data::save_batch_plot(*batch, data.names, summary.run_dir / "train_batch0.jpg");
+          });
+        }
         const auto items = st.step->run(*batch, ni, stage_epoch, batch_index).cpu();
         mean_items =
             batch_index == 0 ? items : (mean_items * batch_index + items) / (batch_index + 1);
@@ -362,8 +502,14 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
           bar->update();
         }
         ++batch_index;
+        if ((interrupted = interrupt_agreed(interrupt, context))) break;
       }
       if (bar) bar->close();
+      // An epoch cut short is not checkpointed: the run resumes from the previous one.
+      if (interrupted) {
+        return stop_interrupted(
+            fmt::format("in epoch {} after {}/{} batches", epoch, batch_index, nb));
+      }
       const double train_seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
 
@@ -380,7 +526,9 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
                   << layer.oscillating_fraction << ',' << layer.frozen << ',' << layer.weights
                   << '\n';
           }
-          eval::plot_oscillation(osc_path, summary.run_dir / "oscillation.png");
+          plot_or_warn("oscillation.png", [&] {
+            eval::plot_oscillation(osc_path, summary.run_dir / "oscillation.png");
+          });
         }
 
         // Validation of the EMA model (or the latent one without EMA); without train.val only
@@ -392,6 +540,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
         // starts from: its new activation quantizers are calibrated in eval mode.
         if (q.enabled && q.recalibrate_bn > 0 && (validate || stage_end))
           recalibrate_batch_norms(validated, *train_loader, q.recalibrate_bn, device);
+        require_finite_weights(*model, ema, epoch, config.hyp, resume_point);
         eval::ValidationResult result, latent;
         if (validate) {
           const auto val_loss = [&](const nn::ModelOutput& output, const data::Batch& batch) {
@@ -405,6 +554,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
             latent = eval::validate(*model, *val_loader, nc,
                                     eval::ValidationOptions(val_options).save_json(false));
           }
+          require_finite_validation_losses(result.loss_items, item_names, epoch, resume_point);
         } else {
           result.loss_items.assign(item_names.size(), 0.0);
         }
@@ -459,6 +609,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
                         {"mAP50", box.summary.map50},
                         {"mAP50-95", box.summary.map50_95}};
         save_checkpoint(ckpt, weights_dir / "last.qyolo");
+        resume_point = weights_dir / "last.qyolo";
         if (improved) save_checkpoint(ckpt, weights_dir / "best.qyolo");
         if (tc.save_period > 0 && (epoch + 1) % tc.save_period == 0)
           save_checkpoint(ckpt, weights_dir / ("epoch" + std::to_string(epoch) + ".qyolo"));
@@ -466,11 +617,17 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
           save_checkpoint(ckpt, weights_dir / ("stage" + std::to_string(stage.index) + "_" +
                                                stage.name + ".qyolo"));
         }
-        eval::plot_results(results_path, summary.run_dir / "results.png");
-        if (val_latent)
-          eval::plot_latent_vs_ema(results_path, summary.run_dir / "latent_vs_ema.png");
-        if (validate && config.eval.plots)
-          eval::save_validation_plots(result, data.names, summary.run_dir);
+        plot_or_warn("results.png",
+                     [&] { eval::plot_results(results_path, summary.run_dir / "results.png"); });
+        if (val_latent) {
+          plot_or_warn("latent_vs_ema.png", [&] {
+            eval::plot_latent_vs_ema(results_path, summary.run_dir / "latent_vs_ema.png");
+          });
+        }
+        if (validate && config.eval.plots) {
+          plot_or_warn("validation plots",
+                       [&] { eval::save_validation_plots(result, data.names, summary.run_dir); });
+        }
         // COCO-format predictions of the latest validated model, for pycocotools-exact scoring.
         if (validate && config.eval.save_json)
           write_file_atomic(summary.run_dir / "predictions.json", result.predictions.dump());
@@ -492,6 +649,8 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
       check_ranks_in_sync(*model, context, epoch, tc.sync_bn);
       // The others wait here while rank 0 validates and writes checkpoints.
       if (decided_by_main(stop, context)) break;
+      if (epoch + 1 < total_epochs && interrupt_agreed(interrupt, context))
+        return stop_interrupted("after epoch " + std::to_string(epoch));
     }
     summary.best_fitness = best_fitness;
     summary.best_epoch = best_epoch;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "support/test_support.h"
@@ -125,6 +126,40 @@ TEST_F(Pipeline, BadInputFailsCleanly) {
   EXPECT_NE(r.output.find("train.epochs"), std::string::npos) << r.output;
   r = qyolo("eval --weights does_not_exist.qyolo");
   EXPECT_NE(r.exit_code, 0);
+}
+
+// Ctrl-C during training, then two common mistakes with the run it leaves: resuming it although
+// it is finished, and exporting into a folder.
+TEST_F(Pipeline, CtrlCStopsTrainingAndMistakesAfterwardsExitWithCode2) {
+  auto r = qyolo("data fashiondet --out datasets/fashiondet --train 16 --val 8 --img 160");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string last = "runs/train/fashiondet_yolov5n_fp/weights/last.qyolo";
+  // Job control (set -m): a background job of a script would otherwise ignore SIGINT.
+  r = test::run_command(
+      "cd " + dir_.string() + " && bash -c 'set -m; " + test::qyolo_bin().string() +
+      " train --config fashiondet/yolov5n_fp.yaml --epochs 50 --img 128 --batch 8 --workers 1" +
+      " --threads 1 > train.out 2>&1 & pid=$!; while [ ! -f " + last +
+      " ] && kill -0 $pid 2>/dev/null; do sleep 0.1; done; kill -INT $pid; wait $pid;" +
+      " echo exit=$?'");
+  EXPECT_NE(r.output.find("exit=130"), std::string::npos) << r.output;
+  std::ifstream out(dir_ / "train.out");
+  const std::string screen{std::istreambuf_iterator<char>(out), {}};
+  EXPECT_NE(screen.find("Interrupted by SIGINT"), std::string::npos) << screen;
+  EXPECT_NE(screen.find("resume with qyolo train --resume " + last), std::string::npos) << screen;
+
+  // Resumed to 1 epoch, the run is already finished.
+  r = qyolo("train --resume " + last + " --epochs 1 --threads 1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("training to 1 epochs is finished"), std::string::npos) << r.output;
+
+  // Exporting into an existing folder is refused before anything is written.
+  std::filesystem::create_directories(dir_ / "exported");
+  r = qyolo("export --weights " + last + " -o exported");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("it is a folder"), std::string::npos) << r.output;
+  EXPECT_TRUE(std::filesystem::is_empty(dir_ / "exported"));
+  for (const auto& entry : std::filesystem::directory_iterator(dir_))
+    EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << entry.path();
 }
 
 }  // namespace

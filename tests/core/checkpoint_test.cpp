@@ -1,7 +1,9 @@
 #include "qyolo/core/checkpoint.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "qyolo/core/error.h"
@@ -87,6 +89,52 @@ TEST(Checkpoint, AtomicWriteLeavesNoTempFiles) {
   int files = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir)) files += e.is_regular_file();
   EXPECT_EQ(files, 1);
+}
+
+std::vector<std::string> file_names(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// `qyolo export -o <existing folder>` used to leave a 7 MB temp file next to the folder.
+TEST(Checkpoint, AtomicWriteToAFolderIsAUsageErrorAndLeavesNothing) {
+  const auto dir = test::temp_dir("ckpt");
+  std::filesystem::create_directories(dir / "out");
+  EXPECT_THROW(write_file_atomic(dir / "out", std::string(1000, 'x')), UsageError);
+  EXPECT_EQ(file_names(dir), std::vector<std::string>{"out"});
+  EXPECT_TRUE(std::filesystem::is_empty(dir / "out"));
+}
+
+// A write that fails midway (here: beyond the file size limit, as on a full disk) keeps the old
+// file and removes its temp file.
+TEST(Checkpoint, FailedAtomicWriteKeepsTheOldFile) {
+  const auto dir = test::temp_dir("ckpt");
+  write_file_atomic(dir / "a.bin", "old");
+  test::with_file_size_limit(4096, [&] {
+    EXPECT_THROW(write_file_atomic(dir / "a.bin", std::string(10000, 'x')), Error);
+  });
+  std::ifstream in(dir / "a.bin");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "old");
+  EXPECT_EQ(file_names(dir), std::vector<std::string>{"a.bin"});
+}
+
+// A run killed while writing last.qyolo leaves ".last.qyolo.tmp<pid>"; only such files of
+// processes that no longer run are removed.
+TEST(Checkpoint, RemovesOnlyStaleTempFilesOfTheAtomicWriter) {
+  const auto dir = test::temp_dir("ckpt");
+  const std::string dead_pid = "999999999";  // above any pid_max (at most 2^22)
+  for (const auto& name : std::vector<std::string>{
+           ".last.qyolo.tmp" + dead_pid, ".best.qyolo.tmp" + std::to_string(getppid()),
+           ".last.qyolo.tmp" + std::to_string(getpid()), "last.qyolo.tmp" + dead_pid,
+           ".last.qyolo.tmpx", ".tmp" + dead_pid, "last.qyolo"})
+    std::ofstream(dir / name) << "x";
+  EXPECT_EQ(remove_stale_temp_files(dir), 1);
+  EXPECT_FALSE(std::filesystem::exists(dir / (".last.qyolo.tmp" + dead_pid)));
+  EXPECT_EQ(file_names(dir).size(), 6u);
+  EXPECT_EQ(remove_stale_temp_files(dir / "missing"), 0);
 }
 
 TEST(Checkpoint, WeightsFileAcceptsPlainPickledDicts) {

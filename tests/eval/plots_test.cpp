@@ -46,6 +46,26 @@ TEST(Plots, ApCurvesAndConfusionMatrixFromFixtureCase) {
   expect_plot(dir / "confusion_matrix.png");
 }
 
+// A plot written when the disk is full (here: the file size limit) fails as a whole: the previous
+// results.png stays intact instead of being cut off, and no temp file is left.
+TEST(Plots, AFailedWriteKeepsThePreviousPlot) {
+  const auto dir = test::temp_dir("eval_plot_write");
+  std::ofstream(dir / "results.csv") << "epoch,train/box_loss\n0,0.1\n1,0.05\n";
+  plot_results(dir / "results.csv", dir / "results.png");
+  const std::string before = test::read_text(dir / "results.png");
+  ASSERT_GT(before.size(), 4096u);
+  std::ofstream(dir / "results.csv", std::ios::app) << "2,0.01\n";
+
+  test::with_file_size_limit(
+      4096, [&] { EXPECT_THROW(plot_results(dir / "results.csv", dir / "results.png"), Error); });
+
+  EXPECT_EQ(test::read_text(dir / "results.png"), before);
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    files += entry.is_regular_file();
+  EXPECT_EQ(files, 2);  // results.csv and results.png
+}
+
 TEST(Plots, ResultsCsvGrid) {
   const auto dir = test::temp_dir("eval_results_plot");
   {

@@ -3,7 +3,9 @@
 
 #include <torch/torch.h>
 
+#include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace qyolo::test {
@@ -21,6 +23,9 @@ std::filesystem::path temp_dir(const std::string& tag);
 // Writes text to a file, creating its folders (bytes as given: no newline translation).
 void write_text(const std::filesystem::path& path, const std::string& text);
 
+// The bytes of a file ("" when it cannot be read).
+std::string read_text(const std::filesystem::path& path);
+
 // A model yaml shipped in configs/models, e.g. model_yaml("yolov5n").
 std::filesystem::path model_yaml(const std::string& name);
 
@@ -36,5 +41,9 @@ struct CommandResult {
   std::string output;
 };
 CommandResult run_command(const std::string& command);
+
+// Runs `body` while writes past `bytes` in any file fail as on a full disk (RLIMIT_FSIZE, with
+// SIGXFSZ ignored), then restores the limit.
+void with_file_size_limit(size_t bytes, const std::function<void()>& body);
 
 }  // namespace qyolo::test

@@ -7,46 +7,20 @@
 
 #include "qyolo/core/checkpoint.h"
 #include "qyolo/core/error.h"
-#include "qyolo/data/fashiondet.h"
 #include "qyolo/train/trainer.h"
 #include "support/test_support.h"
+#include "tiny_run.h"
 
 namespace qyolo::train {
 namespace {
 
-std::filesystem::path tiny_dataset(const std::filesystem::path& root) {
-  data::FashionDetOptions options;
-  options.out = root / "fashiondet";
-  options.train = 8;
-  options.val = 4;
-  options.img = 64;
-  options.max_items = 3;
-  options.max_scale = 1.5;
-  return data::generate_fashiondet(options).yaml;
-}
-
-config::ExperimentConfig tiny_config(const std::filesystem::path& data_yaml,
-                                     const std::filesystem::path& project, int epochs) {
-  return config::default_experiment(
-      {"model=" + (test::source_dir() / "configs/models/yolov5n.yaml").string(),
-       "data=" + data_yaml.string(), "train.epochs=" + std::to_string(epochs), "train.batch=4",
-       "train.imgsz=64", "train.workers=1", "train.project=" + project.string(), "train.name=exp",
-       "hyp.mosaic=0.0"});
-}
-
-int count_lines(const std::filesystem::path& path) {
-  std::ifstream file(path);
-  std::string line;
-  int n = 0;
-  while (std::getline(file, line)) ++n;
-  return n;
-}
+using tiny::count_lines;
 
 TEST(TrainerE2E, RunFolderAndResumeEqualsUninterrupted) {
   const auto root = test::temp_dir("trainer_e2e");
-  const auto yaml = tiny_dataset(root);
+  const auto yaml = tiny::dataset(root);
 
-  const auto straight = train(tiny_config(yaml, root / "runs", 2));
+  const auto straight = train(tiny::config(yaml, root / "runs", 2));
   EXPECT_EQ(straight.run_dir, root / "runs" / "exp");
   EXPECT_EQ(straight.epochs_completed, 2);
   EXPECT_EQ(count_lines(straight.run_dir / "results.csv"), 3);
@@ -56,13 +30,13 @@ TEST(TrainerE2E, RunFolderAndResumeEqualsUninterrupted) {
     EXPECT_TRUE(std::filesystem::exists(straight.run_dir / file)) << file;
 
   // A second run increments the folder name; stopped after one epoch, then resumed.
-  auto one_epoch = tiny_config(yaml, root / "runs", 2);
+  auto one_epoch = tiny::config(yaml, root / "runs", 2);
   one_epoch.train.epochs = 1;
   const auto first = train(one_epoch);
   EXPECT_EQ(first.run_dir, root / "runs" / "exp2");
   TrainRunOptions resume;
   resume.resume = first.run_dir / "weights" / "last.qyolo";
-  const auto resumed = train(tiny_config(yaml, root / "runs", 2), resume);
+  const auto resumed = train(tiny::config(yaml, root / "runs", 2), resume);
   EXPECT_EQ(resumed.run_dir, first.run_dir);
   EXPECT_EQ(resumed.epochs_completed, 2);
 
@@ -77,7 +51,7 @@ TEST(TrainerE2E, RunFolderAndResumeEqualsUninterrupted) {
 
 TEST(TrainerE2E, QuantizedRunCalibratesAndStoresQuantizerState) {
   const auto root = test::temp_dir("trainer_e2e_quant");
-  auto config = tiny_config(tiny_dataset(root), root / "runs", 1);
+  auto config = tiny::config(tiny::dataset(root), root / "runs", 1);
   config.quant.enabled = true;
   config.quant.calib_batches = 1;
   config.quant.dampen.enabled = true;
@@ -99,7 +73,7 @@ TEST(TrainerE2E, QuantizedRunCalibratesAndStoresQuantizerState) {
 // statistics re-estimated at each stage's end on up to 5 batches (the tiny set has 2).
 config::ExperimentConfig pnq_config(const std::filesystem::path& data_yaml,
                                     const std::filesystem::path& project) {
-  auto config = tiny_config(data_yaml, project, 2);
+  auto config = tiny::config(data_yaml, project, 2);
   config.quant.enabled = true;
   config.quant.calib_batches = 1;
   config.quant.recalibrate_bn = 5;
@@ -113,7 +87,7 @@ bool has_key(const TensorMap& state, const std::string& key) { return state.coun
 
 TEST(TrainerE2E, PnqStagesAddQuantizersAndResumeAcrossTheStageSwitch) {
   const auto root = test::temp_dir("trainer_e2e_pnq");
-  const auto yaml = tiny_dataset(root);
+  const auto yaml = tiny::dataset(root);
   const auto straight = train(pnq_config(yaml, root / "runs"));
   EXPECT_EQ(straight.epochs_completed, 2);
   const auto weights = straight.run_dir / "weights";
@@ -177,7 +151,7 @@ TEST(TrainerE2E, StagesMustAddUpToTheRunLength) {
 
 TEST(TrainerE2E, WithoutEmaTheLatentModelIsValidatedAndSaved) {
   const auto root = test::temp_dir("trainer_e2e_no_ema");
-  auto config = tiny_config(tiny_dataset(root), root / "runs", 1);
+  auto config = tiny::config(tiny::dataset(root), root / "runs", 1);
   config.quant.enabled = true;
   config.quant.calib_batches = 1;
   config.quant.ema = false;
@@ -192,7 +166,7 @@ TEST(TrainerE2E, WithoutEmaTheLatentModelIsValidatedAndSaved) {
 
 TEST(TrainerE2E, ValLatentScoresTheLatentWeightsNextToTheEma) {
   const auto root = test::temp_dir("trainer_e2e_val_latent");
-  auto config = tiny_config(tiny_dataset(root), root / "runs", 2);
+  auto config = tiny::config(tiny::dataset(root), root / "runs", 2);
   config.quant.enabled = true;
   config.quant.calib_batches = 1;
   config.train.val_latent = true;
@@ -223,7 +197,7 @@ TEST(TrainerE2E, ValLatentScoresTheLatentWeightsNextToTheEma) {
 
 TEST(TrainerE2E, SegmentationRunsLogMaskMetricsNextToBoxMetrics) {
   const auto root = test::temp_dir("trainer_e2e_seg");
-  auto config = tiny_config(tiny_dataset(root), root / "runs", 1);
+  auto config = tiny::config(tiny::dataset(root), root / "runs", 1);
   config.model = (test::source_dir() / "configs/models/yolov5n-seg.yaml").string();
   const auto summary = train(config);
   std::ifstream csv(summary.run_dir / "results.csv");

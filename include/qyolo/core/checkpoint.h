@@ -45,8 +45,14 @@ Checkpoint load_checkpoint(const std::filesystem::path& path);
 // True when the file starts with the .qyolo magic.
 bool is_checkpoint_file(const std::filesystem::path& path);
 
-// Writes bytes to `path` atomically (temp + fsync + rename + folder fsync).
+// Writes bytes to `path` atomically (temp + fsync + rename + folder fsync): `path` holds either
+// its old content or all of `bytes`, and a failed write removes its temp file. A folder as
+// `path` is a UsageError, raised before anything is written.
 void write_file_atomic(const std::filesystem::path& path, const std::string& bytes);
+
+// Removes the temp files that write_file_atomic left in `dir` when its process was killed
+// mid-write (".<name>.tmp<pid>" of a process no longer running); returns how many.
+int remove_stale_temp_files(const std::filesystem::path& dir);
 
 // Weights from any supported file: a .qyolo checkpoint (its EMA weights when present), a
 // pickled dict of tensors (tools/convert_weights.py output), or a dict holding such a dict under

@@ -12,7 +12,9 @@
 namespace qyolo::train {
 
 struct TrainRunOptions {
-  std::filesystem::path resume;  // a last.qyolo to continue (its run folder is reused)
+  // A checkpoint to continue. Its run folder is reused when it lies in <run>/weights/; from
+  // anywhere else the run continues in a new folder from the config (see resume_run_dir).
+  std::filesystem::path resume;
 };
 
 struct TrainSummary {
@@ -20,13 +22,24 @@ struct TrainSummary {
   int epochs_completed = 0;
   double best_fitness = 0;
   int best_epoch = -1;
+  // SIGINT or SIGTERM when Ctrl-C / a kill stopped the run between batches (0 otherwise); the
+  // last checkpoint written is its resume point. The CLI exits with 128 + this number.
+  int interrupted_by = 0;
 };
 
-// Trains `config`; throws qyolo::Error/UsageError for bad input and for a non-finite loss (the
-// last good checkpoint stays on disk).
+// Trains `config`. Throws qyolo::UsageError for bad input and for resuming a finished run, and
+// qyolo::Error when the training loss, the weights after an epoch or the validation losses are
+// not finite (before they overwrite the last good checkpoint). Config, data and model errors
+// found while setting up leave no new run folder behind. A plot that cannot be written is a
+// warning, never the end of a run.
 TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions& options = {});
 
 // ultralytics increment_path: `base` if free (or exist_ok), else base2, base3, ...
 std::filesystem::path increment_run_dir(const std::filesystem::path& base, bool exist_ok);
+
+// The run folder a resumed run writes to: <run> for a checkpoint in <run>/weights/, else a new
+// folder <train.project>/<train.name> (incremented), as a fresh run from that config would use.
+std::filesystem::path resume_run_dir(const std::filesystem::path& checkpoint,
+                                     const config::TrainConfig& train);
 
 }  // namespace qyolo::train
