@@ -4,6 +4,7 @@
 
 #include "cli/input_file.h"
 #include "qyolo/core/error.h"
+#include "qyolo/core/finite_check.h"
 #include "qyolo/data/data_yaml.h"
 #include "qyolo/quant/model_factory.h"
 
@@ -12,12 +13,11 @@ namespace {
 
 // NaN or Inf weights (a run that diverged) would evaluate to garbage and export a broken model.
 void require_finite_weights(const nn::ModelImpl& model, const std::string& origin) {
-  for (const auto& [name, tensor] : model.state()) {
-    if (tensor.is_floating_point() && !torch::isfinite(tensor).all().item<bool>()) {
-      throw UsageError(origin + ": tensor '" + name +
-                       "' holds NaN or Inf values; the model is unusable (did its training "
-                       "diverge? an earlier checkpoint may still be good)");
-    }
+  const auto check = check_finite(model.state());
+  if (!check.ok()) {
+    throw UsageError(origin + ": " + check.to_string() +
+                     "; the model is unusable (did its training diverge? an earlier checkpoint "
+                     "may still be good)");
   }
 }
 

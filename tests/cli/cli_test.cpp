@@ -362,10 +362,10 @@ TEST(Cli, CheckpointWithNonFiniteWeightsIsRefused) {
   for (const char* command : {"eval --data fashiondet.yaml", "export --img 64"}) {
     const auto r = qyolo_in(dir, std::string(command) + " --weights diverged.qyolo");
     EXPECT_EQ(r.exit_code, 2) << command << "\n" << r.output;
-    EXPECT_TRUE(contains(r.output, "diverged.qyolo: tensor 'model.2.cv1.conv.weight'"))
+    EXPECT_TRUE(contains(r.output, "diverged.qyolo: 1 of ") &&
+                contains(r.output, "hold NaN or inf values (model.2.cv1.conv.weight)"))
         << command << "\n"
         << r.output;
-    EXPECT_TRUE(contains(r.output, "NaN or Inf")) << r.output;
   }
   EXPECT_FALSE(std::filesystem::exists(dir / "diverged.onnx"));
 }
