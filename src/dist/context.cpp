@@ -28,6 +28,7 @@
 
 #include "heartbeat.h"
 #include "qyolo/core/error.h"
+#include "qyolo/core/torch_compat.h"
 #include "qyolo/dist/placement.h"
 
 namespace qyolo::dist {
@@ -193,6 +194,7 @@ class Context::Impl {
     store_options.numWorkers = env_.world_size;
     store_options.waitWorkers = false;
     store_options.timeout = options_.timeout();
+    compat::use_classic_tcpstore_server(store_options);
     auto store = c10::make_intrusive<c10d::TCPStore>(env_.master_addr, store_options);
     return c10::make_intrusive<c10d::PrefixStore>(
         "qyolo/attempt_" + std::to_string(env_.restart_count), store);
