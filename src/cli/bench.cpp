@@ -28,6 +28,7 @@
 #include "cli/runtime_options.h"
 #include "qyolo/core/config.h"
 #include "qyolo/core/error.h"
+#include "qyolo/core/torch_compat.h"
 #include "qyolo/data/bench_loader.h"
 #include "qyolo/data/data_yaml.h"
 #include "qyolo/eval/coco_eval.h"
@@ -59,9 +60,11 @@ double peak_rss_mb() {
 // blocks. Reports reach it while it is installed on the calling thread.
 class TensorMemoryMeter : public c10::MemoryReportingInfoBase {
  public:
-  void reportMemoryUsage(void* /*ptr*/, int64_t /*alloc_size*/, int64_t total_allocated,
-                         int64_t /*total_reserved*/, c10::Device /*device*/) override {
-    peak_bytes_ = std::max(peak_bytes_, total_allocated);
+  void reportMemoryUsage(void* /*ptr*/, int64_t /*alloc_size*/,
+                         compat::MemoryReportTotal total_allocated,
+                         compat::MemoryReportTotal /*total_reserved*/,
+                         c10::Device /*device*/) override {
+    peak_bytes_ = std::max(peak_bytes_, static_cast<int64_t>(total_allocated));
   }
   bool memoryProfilingEnabled() const override { return true; }
   double peak_mb() const { return static_cast<double>(peak_bytes_) / (1024.0 * 1024.0); }

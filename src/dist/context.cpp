@@ -28,6 +28,8 @@
 
 #include "heartbeat.h"
 #include "qyolo/core/error.h"
+#include "qyolo/core/torch_compat.h"
+#include "qyolo/dist/placement.h"
 
 namespace qyolo::dist {
 namespace {
@@ -84,24 +86,6 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const std::string& master
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
 
-std::string resolve_backend(const std::string& requested) {
-  if (requested != "auto" && requested != "gloo" && requested != "nccl") {
-    throw UsageError("distributed backend \"" + requested +
-                     "\" is unknown; use auto, gloo or nccl");
-  }
-#ifdef USE_C10D_NCCL
-  if (requested == "auto") return torch::cuda::is_available() ? "nccl" : "gloo";
-#else
-  if (requested == "nccl") {
-    throw UsageError(
-        "distributed backend \"nccl\" needs a LibTorch built with CUDA and NCCL (this build has "
-        "neither); use gloo");
-  }
-  if (requested == "auto") return "gloo";
-#endif
-  return requested;
-}
-
 // c10::Error's what() carries a C++ backtrace that only buries the reason for users.
 std::string reason(const std::exception& e) {
   if (const auto* c10_error = dynamic_cast<const c10::Error*>(&e)) {
@@ -120,7 +104,7 @@ class Context::Impl {
   ~Impl() { shutdown(); }
 
   void connect() {
-    backend_ = resolve_backend(options_.backend());
+    backend_ = choose_backend(options_.backend(), device_, Accelerators::of_this_process());
     const std::string where = env_.master_addr + ":" + std::to_string(env_.master_port);
     try {
       store_ = make_store(env_.rank == 0 && !env_.launcher_hosts_store);
@@ -135,12 +119,6 @@ class Context::Impl {
                                                         gloo_options));
       } else {
 #ifdef USE_C10D_NCCL
-        if (!device_.is_cuda()) {
-          throw UsageError(
-              "distributed backend \"nccl\" needs a CUDA device, but CUDA is not "
-              "available on rank " +
-              std::to_string(env_.rank) + "; use gloo");
-        }
         c10::cuda::set_device(device_.index());
         auto nccl_options = c10d::ProcessGroupNCCL::Options::create();
         nccl_options->timeout = options_.timeout();
@@ -216,6 +194,7 @@ class Context::Impl {
     store_options.numWorkers = env_.world_size;
     store_options.waitWorkers = false;
     store_options.timeout = options_.timeout();
+    compat::use_classic_tcpstore_server(store_options);
     auto store = c10::make_intrusive<c10d::TCPStore>(env_.master_addr, store_options);
     return c10::make_intrusive<c10d::PrefixStore>(
         "qyolo/attempt_" + std::to_string(env_.restart_count), store);
@@ -361,15 +340,6 @@ void PendingCollective::wait() {
 
 namespace {
 
-torch::Device local_device(int local_rank) {
-  if (torch::cuda::is_available()) {
-    return torch::Device(
-        torch::kCUDA,
-        static_cast<c10::DeviceIndex>(local_rank % static_cast<int>(torch::cuda::device_count())));
-  }
-  return torch::kCPU;
-}
-
 // Tensors grouped by dtype and device, in first-seen order: each group is reduced as one buffer.
 std::vector<std::vector<torch::Tensor>> group_by_type(const std::vector<torch::Tensor>& tensors) {
   std::vector<std::vector<torch::Tensor>> groups;
@@ -389,7 +359,8 @@ Context::Context(torch::Device device)
     : impl_(std::make_unique<Impl>(LaunchEnv{}, ContextOptions{}, device)) {}
 
 Context::Context(const LaunchEnv& env, const ContextOptions& options)
-    : impl_(std::make_unique<Impl>(env, options, local_device(env.local_rank))) {
+    : impl_(std::make_unique<Impl>(env, options,
+                                   local_device(env.local_rank, Accelerators::of_this_process()))) {
   if (env.world_size > 1) impl_->connect();
 }
 

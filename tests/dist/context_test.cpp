@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "qyolo/core/error.h"
+#include "qyolo/core/torch_compat.h"
 #include "spawn.h"
 #include "support/test_support.h"
 
@@ -172,6 +173,7 @@ TEST(Context, UsesTheStoreTheLauncherServes) {
   options.port = static_cast<uint16_t>(port);
   options.isServer = true;
   options.waitWorkers = false;
+  compat::use_classic_tcpstore_server(options);
   c10d::TCPStore launcher_store("127.0.0.1", options);
   const auto ranks = test::run_ranks("collectives", 2, dir, seconds(60), false,
                                      {{"MASTER_PORT", std::to_string(port)},
