@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "qyolo/core/error.h"
+#include "qyolo/data/byte_text.h"
 #include "qyolo/data/mask_polygon.h"
 #include "qyolo/data/yolo_dataset.h"
 
@@ -287,11 +288,14 @@ void write_coco_json(const fs::path& json_path, const std::vector<LabeledImage>&
     const LabeledImage& image = images[i];
     TORCH_CHECK(image.width > 0 && image.height > 0, "write_coco_json: image size unknown");
     const int64_t id = image_id_for(image.image_path, i);
+    const std::string file_name = fs::path(image.image_path).lexically_relative(image_dir).string();
+    if (!is_utf8(file_name)) {
+      throw Error(SourceLocation{image.image_path},
+                  "the file name '" + escape_bytes(file_name) +
+                      "' is not UTF-8, which a COCO json file cannot hold; rename the file");
+    }
     out_images.push_back(
-        {{"id", id},
-         {"file_name", fs::path(image.image_path).lexically_relative(image_dir).string()},
-         {"width", image.width},
-         {"height", image.height}});
+        {{"id", id}, {"file_name", file_name}, {"width", image.width}, {"height", image.height}});
     const double w = image.width, h = image.height;
     const ImageLabels& labels = image.labels;
     for (size_t k = 0; k < labels.size(); ++k) {

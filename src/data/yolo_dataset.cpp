@@ -15,6 +15,7 @@
 
 #include "qyolo/core/checkpoint.h"
 #include "qyolo/core/error.h"
+#include "qyolo/data/byte_text.h"
 #include "qyolo/data/image_check.h"
 
 namespace qyolo::data {
@@ -107,23 +108,6 @@ bool parse_numbers(const std::string& line, std::vector<double>& values) {
     values.push_back(v);
     p = end;
   }
-}
-
-// The line as printable ASCII for messages: other bytes (an invalid encoding, a stray control
-// character) become \xNN, so the log shows exactly what is wrong.
-std::string escape_label_line(const std::string& line) {
-  std::string out;
-  for (const char c : line) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x20 && byte < 0x7f) {
-      out += c;
-    } else {
-      char escaped[5];
-      std::snprintf(escaped, sizeof(escaped), "\\x%02x", byte);
-      out += escaped;
-    }
-  }
-  return out;
 }
 
 std::string number(double v) {
@@ -272,7 +256,7 @@ ImageLabels parse_yolo_labels(const std::string& text, const fs::path& label_pat
       const SourceLocation where{label_path.string(), number_of_line};
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       if (!parse_numbers(line, values)) {
-        log.line_dropped(where, "'" + escape_label_line(line) + "' is not a row of numbers");
+        log.line_dropped(where, "'" + escape_bytes(line) + "' is not a row of numbers");
         continue;
       }
       polygon_file = polygon_file || values.size() > 6;

@@ -193,6 +193,20 @@ TEST(Coco, MalformedJsonNamesFileAndEntry) {
   EXPECT_THROW(read_coco_json(dir / "broken.json", dir), Error);
 }
 
+TEST(Coco, FileNameThatIsNotUtf8IsAnErrorNamingIt) {
+  const fs::path dir = test::temp_dir("coco_latin1");
+  LabeledImage image;
+  image.image_path = (dir / "images/caf\xe9.jpg").string();
+  image.width = image.height = 32;
+  try {
+    write_coco_json(dir / "out.json", {image}, {"shirt"}, dir / "images");
+    FAIL() << "a file name JSON cannot hold was written";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("caf\\xe9.jpg"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir / "out.json"));
+}
+
 TEST(Coco, JsonToYoloToJsonRoundTrips) {
   const fs::path dir = test::temp_dir("coco_round_trip");
   const json original = sample_json();
