@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "qyolo/core/progress.h"
+#include "qyolo/data/byte_text.h"
 #include "qyolo/data/letterbox.h"
 #include "qyolo/eval/boxes.h"
 #include "qyolo/eval/masks.h"
@@ -60,7 +61,9 @@ std::string format_row(const std::string& name, int64_t images, int64_t instance
 nlohmann::json coco_image_id(const std::string& path) {
   const std::string stem = std::filesystem::path(path).stem().string();
   const bool numeric = !stem.empty() && std::all_of(stem.begin(), stem.end(), ::isdigit);
-  return numeric ? nlohmann::json(std::stoll(stem)) : nlohmann::json(stem);
+  if (numeric) return std::stoll(stem);
+  // JSON text must be UTF-8 while file names are bytes.
+  return data::is_utf8(stem) ? stem : data::escape_bytes(stem);
 }
 
 std::string ValidationResult::table(const std::vector<std::string>& names) const {

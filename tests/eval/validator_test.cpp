@@ -41,6 +41,11 @@ TEST(Validator, ScoresAModelOnFashionDetVal) {
 TEST(Validator, CocoImageIdsFollowValPy) {
   EXPECT_EQ(coco_image_id("/x/000000000139.jpg"), nlohmann::json(139));
   EXPECT_EQ(coco_image_id("/x/img_7.jpg"), nlohmann::json("img_7"));
+  EXPECT_EQ(coco_image_id("/x/caf\xc3\xa9.jpg"), nlohmann::json("caf\xc3\xa9"));  // UTF-8 kept
+  // A Latin-1 name: written so that the predictions json can be dumped.
+  const nlohmann::json latin1 = coco_image_id("/x/caf\xe9_1.jpg");
+  EXPECT_EQ(latin1, nlohmann::json("caf\\xe9_1"));
+  EXPECT_NO_THROW(nlohmann::json::array({{{"image_id", latin1}}}).dump());
 }
 
 }  // namespace

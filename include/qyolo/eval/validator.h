@@ -67,7 +67,8 @@ ValidationResult validate(nn::ModelImpl& model, data::Loader& loader, int64_t nu
                           const ValidationOptions& options = {},
                           const ValidationLoss& loss = nullptr);
 
-// COCO image id of an image file as val.py makes it: the numeric stem, else the stem.
+// COCO image id of an image file as val.py makes it: the numeric stem, else the stem (with its
+// bytes outside printable ASCII as \xNN when it is not UTF-8, which JSON text cannot hold).
 nlohmann::json coco_image_id(const std::string& path);
 
 }  // namespace qyolo::eval
