@@ -5,7 +5,7 @@
 #
 # Every process gets RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR=127.0.0.1 and MASTER_PORT (a free
 # port unless MASTER_PORT is set). QYOLO_BIN selects the executable (default: build/bin/qyolo of
-# this checkout, else qyolo on PATH). Ctrl-C and SIGTERM are forwarded to every rank. As soon as
+# this checkout, else qyolo on PATH). Ctrl-C and SIGTERM stop every rank (as SIGTERM). As soon as
 # one rank fails, the others are stopped (they would otherwise wait for the collective timeout)
 # and the script exits with the failed rank's exit code (128 + signal when it was killed).
 set -uo pipefail
@@ -55,10 +55,13 @@ stop_all() {
 }
 
 INTERRUPTED=0
+# Ranks started with & in a script ignore SIGINT (bash sets it to SIG_IGN for them, and qyolo keeps
+# an ignored signal ignored), so both signals reach them as SIGTERM, which each rank handles by
+# stopping at a safe point and printing how to resume.
 forward() {
   INTERRUPTED=$1
-  echo "[launch_local] forwarding signal $1 to all ranks" >&2
-  stop_all "$1"
+  echo "[launch_local] got SIG$1; stopping all ranks" >&2
+  stop_all TERM
 }
 trap 'forward INT' INT
 trap 'forward TERM' TERM
@@ -76,7 +79,8 @@ while [ "${#RANK_OF[@]}" -gt 0 ]; do
   unset "RANK_OF[$finished]"
   if [ "$code" -ne 0 ] && [ "$STATUS" -eq 0 ]; then
     STATUS=$code
-    echo "[launch_local] rank $rank exited with code $code; stopping the other ranks" >&2
+    [ "$INTERRUPTED" != 0 ] ||
+      echo "[launch_local] rank $rank exited with code $code; stopping the other ranks" >&2
     stop_all TERM
     # The others get a few seconds to leave cleanly, then are killed.
     (sleep 10; stop_all KILL) </dev/null >/dev/null 2>&1 &

@@ -300,10 +300,12 @@ int run_qat(const TrainStepOptions& o) {
 struct LoaderOptions {
   std::string data;
   data::LoaderBenchOptions bench;
+  RuntimeOptions runtime;  // intra-op threads collate the batches
   bool json = false;
 };
 
 int run_loader(const LoaderOptions& o) {
+  o.runtime.apply();
   const data::DataYaml yaml = data::load_data_yaml(o.data);
   data::require_dataset(yaml);
   data::ScanOptions scan;
@@ -453,6 +455,7 @@ Command add_bench(CLI::App& app) {
   loader_sub->add_option("--batches", loader->bench.batches, "Timed batches per image size")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  loader->runtime.add_to(loader_sub);
   loader_sub->add_flag("--json", loader->json, "Print one JSON line");
 
   auto ev = std::make_shared<CocoEvalBenchOptions>();

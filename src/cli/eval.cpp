@@ -54,6 +54,7 @@ void print_coco(const eval::CocoEvalResult& r) { std::cout << r.summary_text << 
 
 int run_predictions(const EvalOptions& o) {
   if (o.annotations.empty()) throw UsageError("--predictions needs --annotations <instances json>");
+  o.runtime.apply();  // COCOeval evaluates images and categories on the intra-op threads
   const auto r = eval::evaluate_coco_files(o.predictions, o.annotations,
                                            eval::parse_coco_iou_type(o.iou_type));
   if (o.json) {
@@ -98,7 +99,7 @@ int run_model(const EvalOptions& o) {
   const auto loader =
       data::make_val_loader(split.images, img, o.batch, o.workers,
                             seg ? data::MaskFormat::kOverlap : data::MaskFormat::kNone,
-                            static_cast<int>(model.max_stride()));
+                            static_cast<int>(model.max_stride()), o.strict);
   const std::vector<int> category_ids = split.coco ? split.coco->category_ids : std::vector<int>{};
   const auto result = eval::validate(model, *loader, model.nc(),
                                      eval::ValidationOptions()

@@ -1,5 +1,7 @@
 #include "qyolo/eval/coco_eval.h"
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <limits>
@@ -129,24 +131,35 @@ void CocoEvaluator::evaluate() {
     }
   }
 
+  // Every cell is independent: cell c owns evals_[c * num_areas + a], so the cells can be
+  // evaluated on the intra-op threads (--threads) in any order with the same result.
   const size_t num_areas = p.area_ranges.size();
-  evals_.clear();
-  eval_of_.assign(num_cats * num_areas * num_images, -1);
+  struct Task {
+    int32_t cell;
+    size_t category, image;
+  };
+  std::vector<Task> tasks;
+  tasks.reserve(cells_.size());
   for (size_t k = 0; k < num_cats; ++k) {
     for (size_t i = 0; i < num_images; ++i) {
       const int32_t c = cell_of[k * num_images + i];
-      if (c < 0) {
-        continue;
-      }
-      evaluate_cell(cells_[c], k, i);
+      if (c >= 0) tasks.push_back({c, k, i});
     }
   }
+  evals_.assign(cells_.size() * num_areas, ImageEval{});
+  eval_of_.assign(num_cats * num_areas * num_images, -1);
+  at::parallel_for(0, static_cast<int64_t>(tasks.size()), 64, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      evaluate_cell(tasks[t].cell, tasks[t].category, tasks[t].image);
+    }
+  });
   cells_.clear();
   cells_.shrink_to_fit();
 }
 
-void CocoEvaluator::evaluate_cell(Cell& cell, size_t k, size_t i) {
+void CocoEvaluator::evaluate_cell(int32_t cell_index, size_t k, size_t i) {
   const auto& p = params_;
+  Cell& cell = cells_[cell_index];
   const size_t max_det = static_cast<size_t>(p.max_dets.back());
   std::stable_sort(
       cell.dts.begin(), cell.dts.end(),
@@ -258,8 +271,9 @@ void CocoEvaluator::evaluate_cell(Cell& cell, size_t k, size_t i) {
         }
       }
     }
-    eval_of_[(k * num_areas + a) * num_images + i] = static_cast<int32_t>(evals_.size());
-    evals_.push_back(std::move(e));
+    const auto slot = static_cast<int32_t>(cell_index * num_areas + a);
+    eval_of_[(k * num_areas + a) * num_images + i] = slot;
+    evals_[slot] = std::move(e);
   }
 }
 
@@ -282,82 +296,85 @@ void CocoEvaluator::accumulate() {
     int32_t eval;
     int32_t rank;  // position within its image's detections
   };
-  std::vector<Entry> all;
-  std::vector<double> rc, pr;
-  std::vector<const Entry*> picked;
-  for (int64_t k = 0; k < K; ++k) {
-    for (int64_t a = 0; a < A; ++a) {
-      // Detections of all images in image order, then a stable sort by decreasing score: for
-      // smaller maxDets the subsequence with rank < maxDet is exactly the reference's order.
-      all.clear();
-      int64_t npig = 0;
-      bool any = false;
-      for (int64_t i = 0; i < I; ++i) {
-        const int32_t ev = eval_of_[(k * A + a) * I + i];
-        if (ev < 0) {
+  // Categories fill disjoint slices of precision, recall and scores, so they run in parallel.
+  at::parallel_for(0, K, 1, [&](int64_t k_begin, int64_t k_end) {
+    std::vector<Entry> all;
+    std::vector<double> rc, pr;
+    std::vector<const Entry*> picked;
+    for (int64_t k = k_begin; k < k_end; ++k) {
+      for (int64_t a = 0; a < A; ++a) {
+        // Detections of all images in image order, then a stable sort by decreasing score: for
+        // smaller maxDets the subsequence with rank < maxDet is exactly the reference's order.
+        all.clear();
+        int64_t npig = 0;
+        bool any = false;
+        for (int64_t i = 0; i < I; ++i) {
+          const int32_t ev = eval_of_[(k * A + a) * I + i];
+          if (ev < 0) {
+            continue;
+          }
+          any = true;
+          const ImageEval& e = evals_[ev];
+          npig += e.gt_not_ignored;
+          for (size_t d = 0; d < e.scores.size(); ++d) {
+            all.push_back({e.scores[d], ev, static_cast<int32_t>(d)});
+          }
+        }
+        if (!any || npig == 0) {
           continue;
         }
-        any = true;
-        const ImageEval& e = evals_[ev];
-        npig += e.gt_not_ignored;
-        for (size_t d = 0; d < e.scores.size(); ++d) {
-          all.push_back({e.scores[d], ev, static_cast<int32_t>(d)});
-        }
-      }
-      if (!any || npig == 0) {
-        continue;
-      }
-      std::stable_sort(all.begin(), all.end(),
-                       [](const Entry& x, const Entry& y) { return -x.score < -y.score; });
-      for (int64_t m = 0; m < M; ++m) {
-        const int64_t max_det = p.max_dets[m];
-        picked.clear();
-        for (const auto& en : all) {
-          if (en.rank < max_det) {
-            picked.push_back(&en);
-          }
-        }
-        const size_t nd = picked.size();
-        rc.resize(nd);
-        pr.resize(nd);
-        for (int64_t t = 0; t < T; ++t) {
-          double tp = 0, fp = 0;
-          for (size_t j = 0; j < nd; ++j) {
-            const ImageEval& e = evals_[picked[j]->eval];
-            const size_t D = e.scores.size();
-            const size_t at = t * D + picked[j]->rank;
-            if (!e.dt_ignore[at]) {
-              (e.matched_gt[at] != 0 ? tp : fp) += 1;
-            }
-            rc[j] = tp / static_cast<double>(npig);
-            pr[j] = tp / (fp + tp + kSpacing1);
-          }
-          rec[t][k][a][m] = nd ? rc[nd - 1] : 0.0;
-          for (size_t j = nd; j-- > 1;) {
-            if (pr[j] > pr[j - 1]) {
-              pr[j - 1] = pr[j];
+        std::stable_sort(all.begin(), all.end(),
+                         [](const Entry& x, const Entry& y) { return -x.score < -y.score; });
+        for (int64_t m = 0; m < M; ++m) {
+          const int64_t max_det = p.max_dets[m];
+          picked.clear();
+          for (const auto& en : all) {
+            if (en.rank < max_det) {
+              picked.push_back(&en);
             }
           }
-          size_t j = 0;
-          for (int64_t r = 0; r < R; ++r) {
-            // searchsorted(rc, thr, 'left'); past the end the rest stay 0.
-            while (j < nd && rc[j] < p.recall_thresholds[r]) {
-              ++j;
-            }
-            if (j >= nd) {
-              for (; r < R; ++r) {
-                prec[t][r][k][a][m] = 0;
-                sc[t][r][k][a][m] = 0;
+          const size_t nd = picked.size();
+          rc.resize(nd);
+          pr.resize(nd);
+          for (int64_t t = 0; t < T; ++t) {
+            double tp = 0, fp = 0;
+            for (size_t j = 0; j < nd; ++j) {
+              const ImageEval& e = evals_[picked[j]->eval];
+              const size_t D = e.scores.size();
+              const size_t at = t * D + picked[j]->rank;
+              if (!e.dt_ignore[at]) {
+                (e.matched_gt[at] != 0 ? tp : fp) += 1;
               }
-              break;
+              rc[j] = tp / static_cast<double>(npig);
+              pr[j] = tp / (fp + tp + kSpacing1);
             }
-            prec[t][r][k][a][m] = pr[j];
-            sc[t][r][k][a][m] = picked[j]->score;
+            rec[t][k][a][m] = nd ? rc[nd - 1] : 0.0;
+            for (size_t j = nd; j-- > 1;) {
+              if (pr[j] > pr[j - 1]) {
+                pr[j - 1] = pr[j];
+              }
+            }
+            size_t j = 0;
+            for (int64_t r = 0; r < R; ++r) {
+              // searchsorted(rc, thr, 'left'); past the end the rest stay 0.
+              while (j < nd && rc[j] < p.recall_thresholds[r]) {
+                ++j;
+              }
+              if (j >= nd) {
+                for (; r < R; ++r) {
+                  prec[t][r][k][a][m] = 0;
+                  sc[t][r][k][a][m] = 0;
+                }
+                break;
+              }
+              prec[t][r][k][a][m] = pr[j];
+              sc[t][r][k][a][m] = picked[j]->score;
+            }
           }
         }
       }
     }
-  }
+  });
 }
 
 double CocoEvaluator::summarize_one(bool ap, double iou_threshold, const std::string& area,

@@ -95,6 +95,7 @@ CorrectionSummary correct(const CorrectionOptions& o) {
   const bool seg = model->nm() > 0;
   data::ScanOptions scan;
   if (seg) scan.labels_dir = "labels-seg";
+  scan.strict = cfg.train.strict_data;
   const auto masks = seg ? data::MaskFormat::kOverlap : data::MaskFormat::kNone;
   config::TrainConfig train_cfg = cfg.train;
   train_cfg.batch = o.batch;
@@ -116,7 +117,7 @@ CorrectionSummary correct(const CorrectionOptions& o) {
                                      data::ProcessRank{context.rank(), context.world_size()});
     if (o.validate && main_rank) {
       val = data::make_val_loader(data::scan_split(d, "val", scan).images, cfg.train.imgsz,
-                                  cfg.eval.batch, o.workers, masks, stride);
+                                  cfg.eval.batch, o.workers, masks, stride, cfg.train.strict_data);
     }
   });
 

@@ -316,7 +316,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
                                 stride, data::ProcessRank{context.rank(), context.world_size()});
     if (main_rank) {
       val_loader = data::make_val_loader(data::scan_split(data, "val", scan).images, tc.imgsz,
-                                         tc.batch * 2, tc.workers, masks, stride);
+                                         tc.batch * 2, tc.workers, masks, stride, tc.strict_data);
     }
   });
   model->to(device);

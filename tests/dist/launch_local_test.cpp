@@ -44,6 +44,41 @@ TEST(LaunchLocal, FailsAsSoonAsOneRankDies) {
   EXPECT_LT(seconds, 12.0) << result.output;
 }
 
+TEST(LaunchLocal, CtrlCStopsEveryRank) {
+  // Stand-in ranks: bash, like qyolo, cannot catch a signal it started with ignored, and a script
+  // starts its & children with SIGINT ignored. So a forwarded SIGINT would leave them running.
+  const auto dir = qyolo::test::temp_dir("launch_interrupt");
+  qyolo::test::write_text(dir / "rank.sh",
+                          "#!/usr/bin/env bash\n"
+                          "trap 'touch \"$OUT/rank$RANK.stopped\"; exit 143' INT TERM\n"
+                          "touch \"$OUT/rank$RANK.ready\"\n"
+                          "for i in $(seq 600); do sleep 0.1; done\n");
+  std::filesystem::permissions(dir / "rank.sh", std::filesystem::perms::owner_all);
+  // The launcher runs as a job of an interactive-like shell (set -m), so SIGINT reaches it as
+  // Ctrl-C in a terminal would.
+  qyolo::test::write_text(
+      dir / "drive.sh",
+      "set -m\n"
+      "OUT=. QYOLO_BIN=./rank.sh '" +
+          (qyolo::test::source_dir() / "scripts/launch_local.sh").string() +
+          "' 2 &\n"
+          "launcher=$!\n"
+          "for i in $(seq 200); do [ -f rank0.ready ] && [ -f rank1.ready ] && break; sleep 0.1; "
+          "done\n"
+          "kill -INT $launcher\n"
+          "wait $launcher\n"
+          "echo \"launcher exit $?\"\n");
+  const auto start = std::chrono::steady_clock::now();
+  const auto result =
+      qyolo::test::run_command("cd '" + dir.string() + "' && timeout 60 bash drive.sh 2>&1");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_NE(result.output.find("launcher exit 143"), std::string::npos) << result.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "rank0.stopped")) << result.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "rank1.stopped")) << result.output;
+  EXPECT_LT(seconds, 30.0) << result.output;
+}
+
 TEST(LaunchLocal, RejectsABadProcessCount) {
   const auto result = qyolo::test::run_command(
       "'" + (qyolo::test::source_dir() / "scripts/launch_local.sh").string() + "' zero train 2>&1");

@@ -60,7 +60,7 @@ struct TrainConfig {
   int seed = 0;
   bool deterministic = true;
   std::string device = "cpu";  // cpu | cuda | cuda:N
-  int threads = 0;             // intra-op threads, 0 = torch's default
+  int threads = 0;             // intra-op threads, 0 = the cores this process may use
   std::string project = "runs/train";
   std::string name = "exp";
   bool exist_ok = false;

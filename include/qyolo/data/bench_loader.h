@@ -11,7 +11,7 @@ namespace qyolo::data {
 struct LoaderBenchOptions {
   int workers = 2;
   int batch_size = 16;
-  int batches = 8;         // timed batches per image size (after one warm-up batch)
+  int batches = 8;         // timed batches per image size, from the start of an epoch
   int decode_images = 64;  // images decoded for the decode-only figure
   uint64_t seed = 0;
 };

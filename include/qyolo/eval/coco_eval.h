@@ -56,7 +56,8 @@ class CocoEvaluator {
   struct Cell;       // detections and ground truth of one (image, category)
   struct ImageEval;  // evaluateImg's result for one (category, area range, image)
 
-  void evaluate_cell(Cell& cell, size_t category, size_t image);
+  // Fills evals_ and eval_of_ for cells_[cell] only; safe to run for different cells at once.
+  void evaluate_cell(int32_t cell, size_t category, size_t image);
   double summarize_one(bool ap, double iou_threshold, const std::string& area, int64_t max_dets,
                        std::string& text) const;
 
