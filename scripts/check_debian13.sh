@@ -16,15 +16,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
 
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then exec sudo -E bash "$0" "$@"; fi
-  echo "[trixie] needs root: chroot and mount --bind" >&2
-  exit 2
-fi
-
 ROOT=${QYOLO_TRIXIE_ROOT:-${XDG_CACHE_HOME:-$HOME/.cache}/qyolo/trixie-root}
 JOBS=${JOBS:-1}
 SUITE=trixie
+# shellcheck source=scripts/lib/debian_root.sh
+source scripts/lib/debian_root.sh
+require_root "$0" "$@"
 READY=$ROOT/.qyolo-root-ready
 LOG_DIR=$(dirname "$ROOT")
 LOG=$LOG_DIR/check_debian13.log
@@ -32,95 +29,10 @@ mkdir -p "$LOG_DIR"
 # One check at a time per root: a second one would copy over the tree the first one builds.
 exec 9>"$ROOT.lock"
 flock -n 9 || { echo "[trixie] another check is using $ROOT" >&2; exit 1; }
-
-phase_start=$SECONDS
-timings=()
-end_phase() { # name
-  timings+=("$1 $((SECONDS - phase_start))s")
-  phase_start=$SECONDS
-}
-
-# --- the host's Debian mirror -------------------------------------------------------------------
-# Prints "<uri> <kind>" for each Debian source of the host, kind being "archive" or "security".
-host_debian_sources() {
-  local f
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    awk 'BEGIN { RS = ""; FS = "\n" }
-         {
-           uris = ""; suites = ""; types = ""
-           for (i = 1; i <= NF; i++) {
-             if ($i ~ /^URIs:/)   { uris = $i;   sub(/^URIs:[ \t]*/, "", uris) }
-             if ($i ~ /^Suites:/) { suites = $i; sub(/^Suites:[ \t]*/, "", suites) }
-             if ($i ~ /^Types:/)  { types = $i }
-           }
-           if (types !~ /(^|[ \t])deb([ \t]|$)/ || uris == "") next
-           split(uris, u, /[ \t]+/)
-           print u[1], (suites ~ /-security/ ? "security" : "archive")
-         }' "$f"
-  done
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [ -f "$f" ] || continue
-    sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" |
-      awk '$1 == "deb" && NF >= 3 { print $2, ($3 ~ /-security/ ? "security" : "archive") }'
-  done
-}
-
-MIRROR=$(host_debian_sources | awk '$2 == "archive" && $1 ~ /\/debian\/?$/ { print $1; exit }')
-SECURITY=$(host_debian_sources | awk '$2 == "security" { print $1; exit }')
-if [ -z "$MIRROR" ]; then
-  echo "[trixie] no Debian mirror (a URI ending in /debian) in the host's apt sources" >&2
-  exit 2
-fi
-
-# --- mounts -------------------------------------------------------------------------------------
-mounts_under_root() { awk -v r="$ROOT/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r; }
-unmount_root() {
-  local m
-  for m in $(mounts_under_root); do umount -l "$m" 2>/dev/null || true; done
-}
-mount_root() {
-  mount -t proc proc "$ROOT/proc"
-  mount --bind /sys "$ROOT/sys"
-  mount --bind /dev "$ROOT/dev"
-  mount -t devpts -o newinstance,ptmxmode=0666 devpts "$ROOT/dev/pts" 2>/dev/null || true
-  cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
-}
-
-# The root trusts the certificate authorities the host's administrator added (e.g. of a TLS proxy
-# in front of the npm registry), the way Debian installs local ones.
-trust_host_local_cas() {
-  [ -d /usr/local/share/ca-certificates ] || return 0
-  mkdir -p "$ROOT/usr/local/share/ca-certificates"
-  cp -rL /usr/local/share/ca-certificates/. "$ROOT/usr/local/share/ca-certificates/"
-  in_root update-ca-certificates >/dev/null
-}
 trap unmount_root EXIT
 
-in_root() {
-  chroot "$ROOT" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
-    NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt \
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
-}
-
-# --- the root file system -----------------------------------------------------------------------
-if ! command -v mmdebstrap >/dev/null 2>&1; then
-  echo "[trixie] installing mmdebstrap on the host"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends mmdebstrap ||
-    { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends mmdebstrap; }
-fi
-
 if [ "${QYOLO_TRIXIE_FRESH:-0}" = 1 ] || [ ! -f "$READY" ]; then
-  unmount_root
-  if [ -n "$(mounts_under_root)" ]; then
-    echo "[trixie] $ROOT still has mounts; not removing it" >&2
-    exit 1
-  fi
-  rm -rf --one-file-system "$ROOT"
-  echo "[trixie] making a $SUITE root in $ROOT"
-  sources=("deb $MIRROR $SUITE main" "deb $MIRROR $SUITE-updates main")
-  [ -n "$SECURITY" ] && sources+=("deb $SECURITY $SUITE-security main")
-  mmdebstrap --mode=root --variant=apt --include=ca-certificates "$SUITE" "$ROOT" "${sources[@]}"
+  make_root
   touch "$READY"
   end_phase "root"
 fi

@@ -36,6 +36,10 @@ mkdir -p "$ROOT"
 DATA=$DATA_DIR/fashiondet.yaml
 FP=$ROOT/fp/weights/best.qyolo
 RUN=(nice -n "$NICE" "$QYOLO")
+# With autogroup scheduling (Linux's default) nice only ranks processes within one session, and
+# each session gets an equal share of the cores: the session's group is niced too, so a background
+# run really leaves the cores to other work (this applies to the whole terminal session it runs in).
+if [ "$NICE" -gt 0 ] && [ -w /proc/self/autogroup ]; then echo "$NICE" >/proc/self/autogroup || true; fi
 
 timed() {  # label command...: runs the command and appends its wall time to times.tsv
   local label=$1 start=$SECONDS
