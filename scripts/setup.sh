@@ -10,6 +10,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev
   libgloo-dev
+  zlib1g-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   dataset-fashion-mnist
 )

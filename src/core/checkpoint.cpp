@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <torch/serialize.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <array>
 #include <cstring>
@@ -13,11 +14,15 @@
 #include <sstream>
 
 #include "qyolo/core/build_info.h"
-#include "qyolo/core/crc32.h"
 #include "qyolo/core/error.h"
 
 namespace qyolo {
 namespace {
+
+// CRC-32 of the payload (zlib's, as gzip computes it).
+uint32_t payload_crc(const void* data, size_t size) {
+  return static_cast<uint32_t>(crc32_z(0, static_cast<const Bytef*>(data), size));
+}
 
 constexpr char kMagic[8] = {'Q', 'Y', 'O', 'L', 'O', 'C', 'K', 'P'};
 constexpr size_t kHeaderSize = 8 + 4 + 8 + 4;
@@ -168,7 +173,7 @@ void save_checkpoint(const Checkpoint& ckpt, const std::filesystem::path& path) 
   bytes.append(kMagic, sizeof(kMagic));
   put<uint32_t>(bytes, kCheckpointFormatVersion);
   put<uint64_t>(bytes, payload.size());
-  put<uint32_t>(bytes, crc32(payload.data(), payload.size()));
+  put<uint32_t>(bytes, payload_crc(payload.data(), payload.size()));
   bytes.append(payload.data(), payload.size());
   write_file_atomic(path, bytes);
 }
@@ -200,7 +205,7 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
     throw Error(where + " is truncated or damaged: header promises " + std::to_string(size) +
                 " bytes of data, the file has " + std::to_string(bytes.size() - kHeaderSize));
   }
-  if (crc32(bytes.data() + kHeaderSize, size) != crc) {
+  if (payload_crc(bytes.data() + kHeaderSize, size) != crc) {
     throw Error(where + " is damaged: checksum mismatch");
   }
   const std::vector<char> payload(bytes.begin() + kHeaderSize, bytes.end());

@@ -71,6 +71,12 @@ TEST(FashionDet, GzipRejectsCorruptData) {
   flipped[flipped.size() / 2] ^= 0x55;
   EXPECT_THROW(gunzip(flipped, "flipped.gz"), Error);  // caught by the CRC at the latest
   EXPECT_THROW(gunzip({1, 2, 3}, "junk.gz"), Error);
+  // Concatenated members decompress to the concatenated contents, as gzip -d gives them.
+  std::vector<uint8_t> two = bytes;
+  two.insert(two.end(), bytes.begin(), bytes.end());
+  const std::vector<uint8_t> once = gunzip(bytes, "once.gz"), twice = gunzip(two, "two.gz");
+  ASSERT_EQ(twice.size(), 2 * once.size());
+  EXPECT_TRUE(std::equal(once.begin(), once.end(), twice.begin() + once.size()));
 }
 
 TEST(FashionDet, SameSeedGivesByteIdenticalFilesForAnyThreadCount) {

@@ -1,4 +1,4 @@
-// Reading gzip files (RFC 1952 / DEFLATE RFC 1951) without a zlib link dependency.
+// Reading gzip files (RFC 1952) with zlib.
 #pragma once
 
 #include <cstdint>
