@@ -10,7 +10,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev
   libgloo-dev
-  zlib1g-dev
+  zlib1g-dev libtinyxml2-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   dataset-fashion-mnist
 )

@@ -16,7 +16,6 @@ namespace qyolo::data {
 namespace {
 namespace fs = std::filesystem;
 
-
 std::string read_text(const fs::path& path) {
   std::ifstream file(path);
   std::ostringstream text;
@@ -38,12 +37,12 @@ void add_image(const fs::path& voc, const std::string& id, int w, int h,
   cv::imwrite((voc / "JPEGImages" / (id + ".jpg")).string(),
               cv::Mat(h, w, CV_8UC3, cv::Scalar(1, 2, 3)));
   test::write_text(voc / "Annotations" / (id + ".xml"),
-             "<?xml version=\"1.0\"?>\n<!-- hand made -->\n<annotation verified=\"no\">\n  "
-             "<folder>VOC</folder>\n"
-             "  <filename>" +
-                 id + ".jpg</filename>\n  <size><width>" + std::to_string(w) + "</width><height>" +
-                 std::to_string(h) + "</height><depth>3</depth></size>\n" + objects +
-                 "</annotation>\n");
+                   "<?xml version=\"1.0\"?>\n<!-- hand made -->\n<annotation verified=\"no\">\n  "
+                   "<folder>VOC</folder>\n"
+                   "  <filename>" +
+                       id + ".jpg</filename>\n  <size><width>" + std::to_string(w) +
+                       "</width><height>" + std::to_string(h) +
+                       "</height><depth>3</depth></size>\n" + objects + "</annotation>\n");
 }
 
 TEST(Voc, ConvertsAHandMadeTree) {
@@ -85,13 +84,15 @@ TEST(Voc, MissingTreeAndBadAnnotationsAreErrors) {
   const fs::path root = test::temp_dir("voc_bad");
   add_image(root / "VOC2007", "1", 50, 40, object("dog", 0, 1, 2, 30, 20));
   test::write_text(root / "VOC2007/Annotations/1.xml",
-             "<annotation><size><width>50</width></size>\n<object>\n</annotation>");
+                   "<annotation><size><width>50</width></size>\n<object>\n</annotation>");
   test::write_text(root / "VOC2007/ImageSets/Main/train.txt", "1\n");
   try {
     convert_voc(root, test::temp_dir("voc_bad_out"));
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("1.xml:3"), std::string::npos) << e.what();
+    // The line of the element left open, and its name.
+    EXPECT_NE(std::string(e.what()).find("1.xml:2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("object"), std::string::npos) << e.what();
   }
 }
 
@@ -108,13 +109,13 @@ TEST(Xml, ParsesElementsTextAttributesEntitiesAndComments) {
   EXPECT_EQ(root.text, "tail");
   EXPECT_EQ(root.child_text("missing", "fallback"), "fallback");
   EXPECT_THROW(parse_xml("<a><b></a>", "t.xml"), Error);
-  EXPECT_THROW(parse_xml("<a>&bogus;</a>", "t.xml"), Error);
+  EXPECT_THROW(parse_xml("<a k=v></a>", "t.xml"), Error);
   EXPECT_THROW(parse_xml("", "t.xml"), Error);
   try {
     parse_xml("<a>\n<b>\n</c></a>", "t.xml");
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("t.xml:3"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("t.xml:2"), std::string::npos) << e.what();
   }
 }
 

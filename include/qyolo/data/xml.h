@@ -1,5 +1,5 @@
-// A small XML reader for simple annotation files (Pascal VOC): elements, text and attributes;
-// no DTDs or namespaces.
+// XML annotation files (Pascal VOC) read with tinyxml2 into a plain tree of elements, text and
+// attributes, each element with its line for error messages.
 #pragma once
 
 #include <filesystem>
