@@ -46,6 +46,35 @@ TEST(BinaryQuantizer, WeightGradientsStraightThroughInsideTheScale) {
   EXPECT_TRUE(torch::allclose(q->scale.grad(), torch::tensor({1.f - 2.f, 3.f + 4.f})));
 }
 
+// In the MPQ backbone every binary conv feeds a BatchNorm. In training mode BN divides each
+// channel by its batch standard deviation, which cancels the channel's α (all but BN's eps), so
+// α gets almost no gradient there and stays near its initial mean|w|: README says so instead of
+// calling these scales trainable. Measured against the same conv without BN after it.
+TEST(BinaryQuantizer, BatchNormAfterTheConvCancelsTheWeightScaleGradient) {
+  const auto alpha_gradient = [](bool batch_norm) {
+    torch::manual_seed(0);
+    nn::Conv2d conv(nn::Conv2dOptions(8, 16, 3).padding(1).bias(false));
+    auto hook = std::make_shared<ConvQuantizerImpl>(
+        ConvQuantizerOptions(conv->weight.sizes(), 8)
+            .weight({1, true, Granularity::kPerChannel, QuantKind::kBinary}));
+    conv->set_hook(hook);
+    torch::nn::BatchNorm2d bn(torch::nn::BatchNorm2dOptions(16).eps(1e-3));
+    const auto x = torch::randn({4, 8, 12, 12});
+    const auto target = torch::randn({4, 16, 12, 12});
+    auto y = conv->forward(x);
+    if (batch_norm) y = bn->forward(y);
+    (y - target).pow(2).mean().backward();
+    return std::static_pointer_cast<BinaryWeightQuantizerImpl>(hook->weight_quantizer())
+        ->scale.grad()
+        .abs()
+        .mean()
+        .item<double>();
+  };
+  const double with_bn = alpha_gradient(true), without_bn = alpha_gradient(false);
+  EXPECT_GT(without_bn, 1e-3);
+  EXPECT_LT(with_bn, 0.05 * without_bn) << "with BN " << with_bn << ", without " << without_bn;
+}
+
 TEST(BinaryQuantizer, ActivationOutputsArePlusMinusScale) {
   torch::manual_seed(1);
   BinaryActivationQuantizer q(3);
