@@ -58,6 +58,17 @@ TEST(Checkpoint, RoundTripsEveryField) {
   EXPECT_EQ(optimizer_state_bytes(opt2).size(), c.optimizer.size());
 }
 
+// A checkpoint written before zlib computed the checksums (qyolo's own CRC-32, commit 2e3d717,
+// by RoundTripsEveryField): zlib's CRC-32 is the same polynomial, so it still loads.
+TEST(Checkpoint, FileFromBeforeZlibStillLoads) {
+  const Checkpoint r = load_checkpoint(test::fixtures_dir() / "checkpoint_before_zlib.qyolo");
+  EXPECT_EQ(r.kind, "train");
+  EXPECT_EQ(r.epoch, 4);
+  EXPECT_EQ(r.model_yaml, "nc: 80\n");
+  EXPECT_DOUBLE_EQ(r.ema_updates, 123.5);
+  EXPECT_EQ(r.model.at("model.0.bn.num_batches_tracked").item<int64_t>(), 7);
+}
+
 TEST(Checkpoint, TruncatedFileIsRejectedClearly) {
   const auto dir = test::temp_dir("ckpt");
   save_checkpoint(sample(), dir / "a.qyolo");
