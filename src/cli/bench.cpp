@@ -355,7 +355,7 @@ int run_eval(const CocoEvalBenchOptions& o) {
   o.runtime.apply();
   const auto start = Clock::now();
   const eval::CocoEvalResult result = eval::evaluate_coco_files(
-      o.predictions, o.annotations, eval::parse_coco_iou_type(o.iou_type));
+      o.annotations, o.predictions, eval::parse_coco_iou_type(o.iou_type));
   const double seconds = seconds_since(start);
   const int threads = torch::get_num_threads();
   if (o.json) {

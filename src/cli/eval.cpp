@@ -55,7 +55,7 @@ void print_coco(const eval::CocoEvalResult& r) { std::cout << r.summary_text << 
 int run_predictions(const EvalOptions& o) {
   if (o.annotations.empty()) throw UsageError("--predictions needs --annotations <instances json>");
   o.runtime.apply();  // COCOeval evaluates images and categories on the intra-op threads
-  const auto r = eval::evaluate_coco_files(o.predictions, o.annotations,
+  const auto r = eval::evaluate_coco_files(o.annotations, o.predictions,
                                            eval::parse_coco_iou_type(o.iou_type));
   if (o.json) {
     std::cout << r.json.dump(2) << "\n";

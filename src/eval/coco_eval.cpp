@@ -488,8 +488,8 @@ CocoEvalResult evaluate_coco(const CocoDataset& ground_truth, const CocoDataset&
   return result;
 }
 
-CocoEvalResult evaluate_coco_files(const std::filesystem::path& results_json,
-                                   const std::filesystem::path& annotations_json,
+CocoEvalResult evaluate_coco_files(const std::filesystem::path& annotations_json,
+                                   const std::filesystem::path& results_json,
                                    CocoIouType iou_type) {
   const CocoDataset gt = CocoDataset::load(annotations_json);
   const CocoDataset dt = gt.load_results(results_json);

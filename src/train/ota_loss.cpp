@@ -11,33 +11,40 @@ using torch::indexing::Slice;
 
 OtaLoss::OtaLoss(DetectionLossOptions options) : detection_(std::move(options)) {}
 
+DetectionTargets OtaLoss::candidates(const std::vector<torch::Tensor>& preds,
+                                     const torch::Tensor& targets) const {
+  return detection_.build_targets(preds, targets.to(preds[0].options()));
+}
+
 DetectionTargets OtaLoss::assign(const std::vector<torch::Tensor>& preds,
                                  const torch::Tensor& targets, int64_t image_size) const {
   torch::NoGradGuard no_grad;  // the matching only selects; no gradient flows through it
   const auto fopts = preds[0].options();
   const auto long_opts = fopts.dtype(torch::kLong);
   const auto all_targets = targets.to(fopts);
-  const auto candidates = detection_.build_targets(preds, all_targets);
+  const auto candidate = candidates(preds, all_targets);
   const auto stride = detection_.options().stride().to(fopts);
   const int64_t nl = static_cast<int64_t>(preds.size());
   const int64_t nc = detection_.options().nc();
   const int64_t bs = preds[0].size(0);
 
   // Per level, per image: matched b, a, gj, gi, target rows, anchors.
-  std::vector<std::vector<torch::Tensor>> mb(nl), ma(nl), mgj(nl), mgi(nl), mt(nl), manch(nl);
+  std::vector<std::vector<torch::Tensor>> mb(nl), ma(nl), mgj(nl), mgi(nl), mt(nl), manch(nl),
+      mid(nl);
   for (int64_t image = 0; image < bs; ++image) {
-    const auto this_target = all_targets.index({all_targets.index({Slice(), 0}) == image});
+    const auto rows = (all_targets.index({Slice(), 0}) == image).nonzero().squeeze(1);
+    const auto this_target = all_targets.index({rows});
     const int64_t num_gt = this_target.size(0);
     if (num_gt == 0) continue;
     const auto txyxy = eval::xywh2xyxy(this_target.index({Slice(), Slice(2, 6)}) * image_size);
 
     std::vector<torch::Tensor> pxyxys, p_cls, p_obj, layer, all_b, all_a, all_gj, all_gi, all_anch;
     for (int64_t i = 0; i < nl; ++i) {
-      const auto& idx = candidates.indices[i];
+      const auto& idx = candidate.indices[i];
       const auto sel = idx[0] == image;
       const auto b = idx[0].index({sel}), a = idx[1].index({sel});
       const auto gj = idx[2].index({sel}), gi = idx[3].index({sel});
-      const auto anch = candidates.anchors[i].index({sel});
+      const auto anch = candidate.anchors[i].index({sel});
       const auto fg = preds[i].index({b, a, gj, gi});
       p_obj.push_back(fg.index({Slice(), Slice(4, 5)}));
       p_cls.push_back(fg.index({Slice(), Slice(5, 5 + nc)}));
@@ -97,6 +104,7 @@ DetectionTargets OtaLoss::assign(const std::vector<torch::Tensor>& preds,
     const auto gi = torch::cat(all_gi).index({foreground});
     const auto anch = torch::cat(all_anch).index({foreground});
     const auto matched = this_target.index({matched_gt});
+    const auto matched_rows = rows.index({matched_gt});
     for (int64_t i = 0; i < nl; ++i) {
       const auto in_layer = from_layer == i;
       mb[i].push_back(b.index({in_layer}));
@@ -105,6 +113,7 @@ DetectionTargets OtaLoss::assign(const std::vector<torch::Tensor>& preds,
       mgi[i].push_back(gi.index({in_layer}));
       mt[i].push_back(matched.index({in_layer}));
       manch[i].push_back(anch.index({in_layer}));
+      mid[i].push_back(matched_rows.index({in_layer}));
     }
   }
 
@@ -127,7 +136,7 @@ DetectionTargets OtaLoss::assign(const std::vector<torch::Tensor>& preds,
     out.box.push_back(box);
     out.cls.push_back(t.index({Slice(), 1}).to(torch::kLong));
     out.anchors.push_back(cat_or_empty(manch[i], torch::zeros({0, 2}, fopts)));
-    out.target_ids.push_back(empty_index);
+    out.target_ids.push_back(cat_or_empty(mid[i], empty_index));
     out.xywhn.push_back(t.index({Slice(), Slice(2, 6)}));
   }
   return out;

@@ -15,7 +15,7 @@ using nlohmann::json;
 
 TEST(CocoEval, BboxEqualsPycocotools) {
   const auto dir = test::fixtures_dir();
-  auto result = evaluate_coco_files(dir / "metrics_coco_dets.json", dir / "metrics_coco_gt.json",
+  auto result = evaluate_coco_files(dir / "metrics_coco_gt.json", dir / "metrics_coco_dets.json",
                                     CocoIouType::kBbox);
   auto coco = test::load_pickle(dir / "metrics.pt").toGenericDict().at("coco").toGenericDict();
   auto stats = coco.at("stats").toList();

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 namespace qyolo::train {
 namespace {
 
@@ -54,6 +58,22 @@ TEST(OtaLoss, SharedCandidateGoesToTheCheaperTarget) {
   EXPECT_TRUE(torch::equal(assigned.cls[0], torch::zeros({2}, torch::kLong)));
   EXPECT_TRUE(torch::equal(assigned.indices[0][2], torch::full({2}, 3, torch::kLong)));
   EXPECT_TRUE(torch::equal(assigned.indices[0][3], torch::full({2}, 3, torch::kLong)));
+  // Both columns are target row 0's, and the ids say so, one per assigned row.
+  EXPECT_TRUE(torch::equal(assigned.target_ids[0], torch::zeros({2}, torch::kLong)));
+}
+
+TEST(OtaLoss, CandidatesAreTheCellAndItsTwoNearestNeighbours) {
+  const std::vector<torch::Tensor> preds{torch::zeros({1, 1, 8, 8, 8})};
+  const auto found = make_loss(1).candidates(preds, corner_target(0));
+  // Centre (3.25, 3.25): its cell (3,3), the left neighbour (2,3) and the upper one (3,2).
+  ASSERT_EQ(found.indices[0][2].size(0), 3);
+  std::vector<std::pair<int64_t, int64_t>> cells;
+  for (int64_t k = 0; k < 3; ++k) {
+    cells.emplace_back(found.indices[0][2][k].item<int64_t>(),
+                       found.indices[0][3][k].item<int64_t>());
+  }
+  std::sort(cells.begin(), cells.end());
+  EXPECT_EQ(cells, (std::vector<std::pair<int64_t, int64_t>>{{2, 3}, {3, 2}, {3, 3}}));
 }
 
 TEST(OtaLoss, LossUsesTheAssignmentAndBackpropagates) {

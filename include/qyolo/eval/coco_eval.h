@@ -86,8 +86,9 @@ struct CocoEvalResult {
 const std::array<const char*, 12>& coco_stat_names();
 
 // COCO(annotations) -> loadRes(results) -> COCOeval(iou_type): evaluate, accumulate, summarize.
-CocoEvalResult evaluate_coco_files(const std::filesystem::path& results_json,
-                                   const std::filesystem::path& annotations_json,
+// Ground truth first, as pycocotools' COCOeval(cocoGt, cocoDt) and evaluate_coco take them.
+CocoEvalResult evaluate_coco_files(const std::filesystem::path& annotations_json,
+                                   const std::filesystem::path& results_json,
                                    CocoIouType iou_type);
 // `image_ids` restricts scoring to those images (COCOeval's params.imgIds; empty: all of the
 // ground truth's), as val.py does for the images it ran on.

@@ -22,8 +22,13 @@ class OtaLoss {
   LossOutput operator()(const std::vector<torch::Tensor>& preds, const torch::Tensor& targets,
                         int64_t image_size);
 
+  // The candidates OTA chooses from (yolov7's find_3_positive): the YOLOv5 positives, each target
+  // in its cell and the 2 nearest neighbour cells, for every anchor within the ratio threshold.
+  DetectionTargets candidates(const std::vector<torch::Tensor>& preds,
+                              const torch::Tensor& targets) const;
+
   // The OTA assignment: per level, images in order, the matched candidates with their target's
-  // class, box (xy relative to the cell, wh; grid units) and anchor.
+  // class, box (xy relative to the cell, wh; grid units), anchor and row in `targets`.
   DetectionTargets assign(const std::vector<torch::Tensor>& preds, const torch::Tensor& targets,
                           int64_t image_size) const;
 
