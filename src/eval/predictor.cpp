@@ -12,6 +12,7 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
+#include "qyolo/core/checkpoint.h"
 #include "qyolo/core/error.h"
 #include "qyolo/data/dataset.h"
 #include "qyolo/data/letterbox.h"
@@ -268,7 +269,7 @@ DetectRunSummary run_detect(Predictor& predictor, const std::vector<std::string>
       writer.write(frame);
     }
   }
-  if (options.save_json()) std::ofstream(dir / "predictions.json") << results.dump();
+  if (options.save_json()) write_file_atomic(dir / "predictions.json", results.dump());
   if (summary.frames > 0) {
     summary.ms_inference /= static_cast<double>(summary.frames);
     summary.ms_nms /= static_cast<double>(summary.frames);
