@@ -4,7 +4,7 @@
 #   scripts/test.sh -L e2e               only the end-to-end tests (any ctest arguments work)
 #   scripts/test.sh -LE e2e              everything but the slow end-to-end tests
 #   SANITIZE=address scripts/test.sh     the suite under AddressSanitizer + UndefinedBehaviorSanitizer
-#   SANITIZE=thread scripts/test.sh -L 'data|dist'   the concurrent parts (loader workers,
+#   SANITIZE=thread scripts/test.sh -L 'data|distributed'   the concurrent parts (loader workers,
 #                                        FashionDet generation, c10d) under ThreadSanitizer
 # The reference fixtures are read from tests/fixtures ($QYOLO_FIXTURES overrides).
 # Sanitizer reports fail the test that triggers them; tests/sanitizers/ holds the suppressions of

@@ -92,6 +92,11 @@ make_root() {
   sources=("deb $mirror $SUITE main" "deb $mirror $SUITE-updates main")
   [ -n "$security" ] && sources+=("deb $security $SUITE-security main")
   mmdebstrap --mode=root --variant=apt --include=ca-certificates "$SUITE" "$ROOT" "${sources[@]}"
+  # Every installed Debian machine resolves localhost through /etc/hosts (the installer writes it);
+  # a minimal Debian 12 root has none, and c10d's rendezvous on "localhost" would fail there.
+  if [ ! -f "$ROOT/etc/hosts" ]; then
+    printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$ROOT/etc/hosts"
+  fi
 }
 
 # Phase timings: end_phase NAME appends "NAME <seconds since the last phase>s" to $timings.

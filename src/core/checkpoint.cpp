@@ -62,11 +62,13 @@ std::string read_file(const std::filesystem::path& path) {
 // Binary blobs travel as uint8 tensors: pickled strings are meant to be text.
 torch::Tensor bytes_tensor(const std::string& bytes) {
   auto t = torch::empty({static_cast<int64_t>(bytes.size())}, torch::kUInt8);
-  std::memcpy(t.data_ptr(), bytes.data(), bytes.size());
+  // An empty tensor has no storage (data_ptr() is null), and memcpy must not get null.
+  if (!bytes.empty()) std::memcpy(t.data_ptr(), bytes.data(), bytes.size());
   return t;
 }
 
 std::string tensor_bytes(const torch::Tensor& t) {
+  if (t.numel() == 0) return {};
   return std::string(static_cast<const char*>(t.data_ptr()), t.numel());
 }
 

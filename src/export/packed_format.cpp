@@ -144,7 +144,7 @@ PackedModel read_packed_model(const std::filesystem::path& path) {
       t.values = unpack_bits(bytes.substr(offset, size), count, t.bits, t.is_signed).reshape(shape);
     } else {
       t.values = torch::empty(shape, torch::kFloat);
-      std::memcpy(t.values.data_ptr(), bytes.data() + offset, size);
+      if (size > 0) std::memcpy(t.values.data_ptr(), bytes.data() + offset, size);
     }
     m.tensors.push_back(std::move(t));
   }

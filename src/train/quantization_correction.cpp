@@ -14,8 +14,8 @@
 #include "qyolo/core/progress.h"
 #include "qyolo/data/create_loader.h"
 #include "qyolo/data/data_yaml.h"
-#include "qyolo/dist/context.h"
-#include "qyolo/dist/data_parallel.h"
+#include "qyolo/distributed/context.h"
+#include "qyolo/distributed/data_parallel.h"
 #include "qyolo/eval/validator.h"
 #include "qyolo/quant/correction.h"
 #include "qyolo/quant/model_factory.h"
@@ -82,7 +82,7 @@ CorrectionSummary correct(const CorrectionOptions& o) {
   }
   nn::Model model = restored.model;
   RunProcess process = join_run(o.batch, o.device, o.dist_timeout);
-  dist::Context& context = process.context;
+  distributed::Context& context = process.context;
   const torch::Device device = process.device;
   const bool main_rank = context.is_main();
   model->to(device);
@@ -106,7 +106,7 @@ CorrectionSummary correct(const CorrectionOptions& o) {
   std::vector<data::LabeledImage> train_images;
   std::unique_ptr<data::Loader> loader, val;  // only rank 0 validates
   // Rank 0 scans first and writes the label caches; the others then read them.
-  dist::main_first(context, [&] {
+  distributed::main_first(context, [&] {
     train_images = data::scan_split(d, "train", scan).images;
     if (o.images > 0 && o.images < static_cast<int>(train_images.size())) {
       std::mt19937_64 rng(static_cast<uint64_t>(cfg.train.seed));
@@ -126,7 +126,7 @@ CorrectionSummary correct(const CorrectionOptions& o) {
   if (val) summary.before = measure(*model, *val, "before correction (EMA model)");
   if (o.recalibrate_bn) {
     recalibrate_batch_norms(*model, *loader, o.recalibrate_batches, device);
-    dist::broadcast_module(*model, context);  // rank 0's statistics for everyone
+    distributed::broadcast_module(*model, context);  // rank 0's statistics for everyone
     if (val) summary.after_recalibration = measure(*model, *val, "after BN recalibration");
   }
 
@@ -143,7 +143,7 @@ CorrectionSummary correct(const CorrectionOptions& o) {
   for (auto& p : trainable) p.set_requires_grad(true);
   for (const auto& p : trainable) summary.trained_parameters += p.numel();
   torch::optim::Adam optimizer(trainable, torch::optim::AdamOptions(o.lr));
-  dist::DataParallel data_parallel(*model, context);
+  distributed::DataParallel data_parallel(*model, context);
   TaskLoss loss(*model, cfg.hyp, cfg.train.imgsz);
   model->eval();  // BN statistics stay frozen: only γ, β (and optionally the steps) move
 

@@ -9,8 +9,8 @@
 namespace qyolo::train {
 
 RunProcess join_run(int batch, const std::string& device, int timeout_seconds) {
-  auto context = dist::Context::from_env(
-      dist::ContextOptions().timeout(std::chrono::seconds(timeout_seconds)));
+  auto context = distributed::Context::from_env(
+      distributed::ContextOptions().timeout(std::chrono::seconds(timeout_seconds)));
   data::check_global_batch(batch, context.world_size());
   if (!context.is_main()) spdlog::set_level(spdlog::level::warn);
   const torch::Device configured(device);

@@ -19,9 +19,9 @@
 #include "qyolo/data/create_loader.h"
 #include "qyolo/data/data_yaml.h"
 #include "qyolo/data/plot_batch.h"
-#include "qyolo/dist/context.h"
-#include "qyolo/dist/data_parallel.h"
-#include "qyolo/dist/sync_batch_norm.h"
+#include "qyolo/distributed/context.h"
+#include "qyolo/distributed/data_parallel.h"
+#include "qyolo/distributed/sync_batch_norm.h"
 #include "qyolo/eval/plots.h"
 #include "qyolo/eval/validation_plots.h"
 #include "qyolo/eval/validator.h"
@@ -87,14 +87,14 @@ std::string results_header(const std::vector<std::string>& items, bool masks, bo
 struct StageTraining {
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::unique_ptr<LrSchedule> schedule;
-  std::unique_ptr<dist::DataParallel> data_parallel;
+  std::unique_ptr<distributed::DataParallel> data_parallel;
   std::unique_ptr<TrainStep> step;
 };
 
 // Data-parallel ranks must hold the same parameters after every step; a difference means the
 // gradient averaging broke, and training on would silently waste the run.
 // With SyncBatchNorm the BN statistics (buffers) must agree too.
-void check_ranks_in_sync(const nn::ModelImpl& model, dist::Context& context, int epoch,
+void check_ranks_in_sync(const nn::ModelImpl& model, distributed::Context& context, int epoch,
                          bool buffers) {
   if (!context.is_distributed()) return;
   double checksum = 0;
@@ -116,12 +116,12 @@ void check_ranks_in_sync(const nn::ModelImpl& model, dist::Context& context, int
 
 // train.sync_bn: every Conv block's BatchNorm computes its training statistics over the global
 // batch (SyncBatchNorm2d sharing the BN's tensors, so checkpoints do not change).
-int synchronize_batch_norms(nn::ModelImpl& model, dist::Context& context) {
+int synchronize_batch_norms(nn::ModelImpl& model, distributed::Context& context) {
   int count = 0;
   for (const auto& module : model.modules(false)) {
     auto* conv = dynamic_cast<nn::ConvImpl*>(module.get());
     if (conv == nullptr || !conv->bn) continue;
-    dist::SyncBatchNorm2d sync(conv->bn, context);
+    distributed::SyncBatchNorm2d sync(conv->bn, context);
     conv->training_norm = [sync = sync.ptr()](const torch::Tensor& y) { return sync->forward(y); };
     ++count;
   }
@@ -129,7 +129,7 @@ int synchronize_batch_norms(nn::ModelImpl& model, dist::Context& context) {
 }
 
 // Rank 0 decides (early stopping); every rank follows.
-bool decided_by_main(bool value, dist::Context& context) {
+bool decided_by_main(bool value, distributed::Context& context) {
   auto flag = torch::tensor({value ? 1 : 0}, torch::kInt32);
   context.broadcast({flag});
   return flag.item<int>() != 0;
@@ -235,7 +235,7 @@ void plot_or_warn(const std::string& what, const std::function<void()>& plot) {
 
 // Every rank stops at the same batch when any of them got the signal: a rank that stopped alone
 // would leave the others waiting in the next gradient all-reduce.
-bool interrupt_agreed(const InterruptHandler& interrupt, dist::Context& context) {
+bool interrupt_agreed(const InterruptHandler& interrupt, distributed::Context& context) {
   if (!context.is_distributed()) return interrupt.requested();
   auto flag = torch::tensor({interrupt.requested() ? 1 : 0}, torch::kInt32);
   context.all_reduce_sum({flag});
@@ -258,7 +258,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
   }
 
   RunProcess process = join_run(tc.batch, tc.device, tc.dist_timeout);
-  dist::Context& context = process.context;
+  distributed::Context& context = process.context;
   const torch::Device device = process.device;
   const bool main_rank = context.is_main();
   torch::manual_seed(tc.seed);
@@ -310,7 +310,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
   if (segment) scan.labels_dir = "labels-seg";
   const int stride = static_cast<int>(std::max<int64_t>(model->max_stride(), 32));
   std::unique_ptr<data::Loader> train_loader, val_loader;  // only rank 0 validates
-  dist::main_first(context, [&] {
+  distributed::main_first(context, [&] {
     train_loader =
         data::make_train_loader(data::scan_split(data, "train", scan).images, config.hyp, tc, masks,
                                 stride, data::ProcessRank{context.rank(), context.world_size()});
@@ -432,7 +432,7 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
     st.optimizer = make_optimizer(group_parameters(*model), tc.optimizer, config.hyp.lr0,
                                   config.hyp.momentum, st.schedule->weight_decay());
     // Broadcasts rank 0's model (its calibrated steps included) before the first step.
-    st.data_parallel = std::make_unique<dist::DataParallel>(*model, context);
+    st.data_parallel = std::make_unique<distributed::DataParallel>(*model, context);
     TrainStepOptions step_options;
     step_options.loss_scale = context.world_size();
     if (context.is_distributed())

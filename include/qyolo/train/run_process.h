@@ -5,12 +5,12 @@
 
 #include <string>
 
-#include "qyolo/dist/context.h"
+#include "qyolo/distributed/context.h"
 
 namespace qyolo::train {
 
 struct RunProcess {
-  dist::Context context;
+  distributed::Context context;
   torch::Device device;
 };
 

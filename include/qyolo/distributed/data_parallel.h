@@ -5,9 +5,9 @@
 
 #include <memory>
 
-#include "qyolo/dist/context.h"
+#include "qyolo/distributed/context.h"
 
-namespace qyolo::dist {
+namespace qyolo::distributed {
 
 struct DataParallelOptions {
   // Gradients are all-reduced in flat buckets of about this size, each launched as soon as
@@ -50,4 +50,4 @@ class DataParallel {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace qyolo::dist
+}  // namespace qyolo::distributed

@@ -1,9 +1,9 @@
-#include "qyolo/dist/data_parallel.h"
+#include "qyolo/distributed/data_parallel.h"
 
 #include <algorithm>
 #include <mutex>
 
-namespace qyolo::dist {
+namespace qyolo::distributed {
 namespace {
 
 // One parameter's place in its bucket.
@@ -166,4 +166,4 @@ void DataParallel::synchronize() {
 
 size_t DataParallel::num_buckets() const { return impl_ ? impl_->num_buckets() : 0; }
 
-}  // namespace qyolo::dist
+}  // namespace qyolo::distributed

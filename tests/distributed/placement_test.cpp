@@ -1,4 +1,4 @@
-#include "qyolo/dist/placement.h"
+#include "qyolo/distributed/placement.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 
 #include "qyolo/core/error.h"
 
-namespace qyolo::dist {
+namespace qyolo::distributed {
 namespace {
 
 Accelerators gpus(int64_t count, bool nccl = true) {
@@ -64,4 +64,4 @@ TEST(Placement, ThisProcessMatchesLibTorch) {
 }
 
 }  // namespace
-}  // namespace qyolo::dist
+}  // namespace qyolo::distributed

@@ -1,4 +1,4 @@
-#include "qyolo/dist/launch_env.h"
+#include "qyolo/distributed/launch_env.h"
 
 #include <gtest/gtest.h>
 
@@ -6,9 +6,9 @@
 #include <string>
 
 #include "qyolo/core/error.h"
-#include "qyolo/dist/hostlist.h"
+#include "qyolo/distributed/hostlist.h"
 
-namespace qyolo::dist {
+namespace qyolo::distributed {
 namespace {
 
 using Vars = std::map<std::string, std::string>;
@@ -133,4 +133,4 @@ TEST(LaunchEnv, ErrorsNameTheVariableAndValue) {
 }
 
 }  // namespace
-}  // namespace qyolo::dist
+}  // namespace qyolo::distributed

@@ -1,4 +1,4 @@
-#include "qyolo/dist/context.h"
+#include "qyolo/distributed/context.h"
 
 // Debian's and the official LibTorch builds ship c10d with Gloo; its header is gated on this macro,
 // which LibTorch's CMake config does not export.
@@ -29,9 +29,9 @@
 #include "heartbeat.h"
 #include "qyolo/core/error.h"
 #include "qyolo/core/torch_compat.h"
-#include "qyolo/dist/placement.h"
+#include "qyolo/distributed/placement.h"
 
-namespace qyolo::dist {
+namespace qyolo::distributed {
 namespace {
 
 using std::chrono::milliseconds;
@@ -492,4 +492,4 @@ void broadcast_module(torch::nn::Module& module, Context& context) {
   context.broadcast(tensors, 0);
 }
 
-}  // namespace qyolo::dist
+}  // namespace qyolo::distributed

@@ -27,7 +27,7 @@
 
 extern char** environ;
 
-namespace qyolo::dist::test {
+namespace qyolo::distributed::test {
 
 // A worker runs in one rank's process; its return value is the process's exit code.
 using Worker = std::function<int(const std::filesystem::path& out_dir)>;
@@ -177,4 +177,4 @@ inline std::vector<RankOutcome> run_ranks(
   return outcomes;
 }
 
-}  // namespace qyolo::dist::test
+}  // namespace qyolo::distributed::test

@@ -7,7 +7,7 @@
 #include "spawn.h"
 #include "support/test_support.h"
 
-namespace qyolo::dist {
+namespace qyolo::distributed {
 namespace {
 
 // Runs scripts/launch_local.sh with this test binary as the "qyolo" executable: each rank then
@@ -87,4 +87,4 @@ TEST(LaunchLocal, RejectsABadProcessCount) {
 }
 
 }  // namespace
-}  // namespace qyolo::dist
+}  // namespace qyolo::distributed

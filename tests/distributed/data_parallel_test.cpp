@@ -1,4 +1,4 @@
-#include "qyolo/dist/data_parallel.h"
+#include "qyolo/distributed/data_parallel.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "qyolo/dist/context.h"
-#include "qyolo/dist/sync_batch_norm.h"
+#include "qyolo/distributed/context.h"
+#include "qyolo/distributed/sync_batch_norm.h"
 #include "spawn.h"
 #include "support/test_support.h"
 
-namespace qyolo::dist {
+namespace qyolo::distributed {
 namespace {
 
 constexpr int kGlobalBatch = 16;
@@ -176,4 +176,4 @@ TEST(SyncBatchNorm, SingleProcessEqualsBatchNorm2dAndKeepsItsNames) {
 }
 
 }  // namespace
-}  // namespace qyolo::dist
+}  // namespace qyolo::distributed

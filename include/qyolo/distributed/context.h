@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "qyolo/dist/launch_env.h"
+#include "qyolo/distributed/launch_env.h"
 
-namespace qyolo::dist {
+namespace qyolo::distributed {
 
 struct ContextOptions {
   // Longest a collective (or the rendezvous) may wait for its peers. Rank 0 evaluating or writing
@@ -101,4 +101,4 @@ void main_first(Context& context, const std::function<void()>& work);
 // Overwrites every parameter and buffer of `module` with rank 0's values.
 void broadcast_module(torch::nn::Module& module, Context& context);
 
-}  // namespace qyolo::dist
+}  // namespace qyolo::distributed

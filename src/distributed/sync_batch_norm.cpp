@@ -1,6 +1,6 @@
-#include "qyolo/dist/sync_batch_norm.h"
+#include "qyolo/distributed/sync_batch_norm.h"
 
-namespace qyolo::dist {
+namespace qyolo::distributed {
 namespace {
 
 // Sum over ranks whose backward is again a sum over ranks: every rank's output is the same sum
@@ -94,8 +94,8 @@ torch::Tensor SyncBatchNorm2dImpl::synchronized_forward(const torch::Tensor& inp
 }
 
 void SyncBatchNorm2dImpl::pretty_print(std::ostream& stream) const {
-  stream << "qyolo::dist::SyncBatchNorm2d(" << options_.num_features() << ", eps=" << options_.eps()
-         << ", momentum=";
+  stream << "qyolo::distributed::SyncBatchNorm2d(" << options_.num_features()
+         << ", eps=" << options_.eps() << ", momentum=";
   if (options_.momentum()) {
     stream << *options_.momentum();
   } else {
@@ -104,4 +104,4 @@ void SyncBatchNorm2dImpl::pretty_print(std::ostream& stream) const {
   stream << ", world_size=" << context_->world_size() << ")";
 }
 
-}  // namespace qyolo::dist
+}  // namespace qyolo::distributed

@@ -1,8 +1,8 @@
-#include "qyolo/dist/placement.h"
+#include "qyolo/distributed/placement.h"
 
 #include "qyolo/core/error.h"
 
-namespace qyolo::dist {
+namespace qyolo::distributed {
 
 Accelerators Accelerators::of_this_process() {
   Accelerators available;
@@ -37,4 +37,4 @@ std::string choose_backend(const std::string& requested, const torch::Device& de
   return requested;
 }
 
-}  // namespace qyolo::dist
+}  // namespace qyolo::distributed

@@ -11,7 +11,7 @@
 #include <torch/csrc/distributed/c10d/Store.hpp>
 #include <vector>
 
-namespace qyolo::dist {
+namespace qyolo::distributed {
 
 // What a rank last published: how many beats it has sent and how many collectives it has started.
 struct PeerBeat {
@@ -50,4 +50,4 @@ class Heartbeat {
   std::thread thread_;
 };
 
-}  // namespace qyolo::dist
+}  // namespace qyolo::distributed

@@ -1,4 +1,4 @@
-#include "qyolo/dist/context.h"
+#include "qyolo/distributed/context.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -15,7 +15,7 @@
 #include "spawn.h"
 #include "support/test_support.h"
 
-namespace qyolo::dist {
+namespace qyolo::distributed {
 namespace {
 
 using std::chrono::milliseconds;
@@ -256,4 +256,4 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return info.param.how + "_rank" + std::to_string(info.param.victim); });
 
 }  // namespace
-}  // namespace qyolo::dist
+}  // namespace qyolo::distributed

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-namespace qyolo::dist {
+namespace qyolo::distributed {
 
 // What this build and machine offer.
 struct Accelerators {
@@ -26,4 +26,4 @@ torch::Device local_device(int local_rank, const Accelerators& available);
 std::string choose_backend(const std::string& requested, const torch::Device& device,
                            const Accelerators& available);
 
-}  // namespace qyolo::dist
+}  // namespace qyolo::distributed

@@ -3,9 +3,9 @@
 
 #include <torch/torch.h>
 
-#include "qyolo/dist/context.h"
+#include "qyolo/distributed/context.h"
 
-namespace qyolo::dist {
+namespace qyolo::distributed {
 
 // Drop-in for torch::nn::BatchNorm2d with the same parameters and buffers ("weight", "bias",
 // "running_mean", "running_var", "num_batches_tracked"), so state dicts and checkpoints are
@@ -43,4 +43,4 @@ class SyncBatchNorm2dImpl : public torch::nn::Module {
 
 TORCH_MODULE(SyncBatchNorm2d);
 
-}  // namespace qyolo::dist
+}  // namespace qyolo::distributed

@@ -1,7 +1,7 @@
 // Timing of data-parallel training on this machine: one process with the global batch against
 // two processes with half of it each, for a conv net with yolov5n's parameter count (≈1.9 M),
 // and the raw cost of all-reducing that gradient over Gloo. Prints the numbers; run with
-//   build/tests/test_dist_e2e --gtest_filter='DistBench.*'
+//   build/tests/test_distributed_e2e --gtest_filter='DistBench.*'
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -12,12 +12,12 @@
 #include <string>
 #include <vector>
 
-#include "qyolo/dist/context.h"
-#include "qyolo/dist/data_parallel.h"
+#include "qyolo/distributed/context.h"
+#include "qyolo/distributed/data_parallel.h"
 #include "spawn.h"
 #include "support/test_support.h"
 
-namespace qyolo::dist {
+namespace qyolo::distributed {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -131,4 +131,4 @@ TEST(DistBench, OneVersusTwoProcessesWithAYolov5nSizedGradient) {
 }
 
 }  // namespace
-}  // namespace qyolo::dist
+}  // namespace qyolo::distributed

@@ -1,12 +1,12 @@
-#include "qyolo/dist/launch_env.h"
+#include "qyolo/distributed/launch_env.h"
 
 #include <cstdlib>
 #include <string>
 
 #include "qyolo/core/error.h"
-#include "qyolo/dist/hostlist.h"
+#include "qyolo/distributed/hostlist.h"
 
-namespace qyolo::dist {
+namespace qyolo::distributed {
 namespace {
 
 int parse_int(const std::string& name, const std::string& value, int min, int max) {
@@ -107,4 +107,4 @@ LaunchEnv launch_env_from_process() {
   });
 }
 
-}  // namespace qyolo::dist
+}  // namespace qyolo::distributed

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-namespace qyolo::dist {
+namespace qyolo::distributed {
 
 struct LaunchEnv {
   int rank = 0;
@@ -38,4 +38,4 @@ LaunchEnv launch_env_from(const EnvLookup& lookup);
 // launch_env_from() on this process's environment.
 LaunchEnv launch_env_from_process();
 
-}  // namespace qyolo::dist
+}  // namespace qyolo::distributed

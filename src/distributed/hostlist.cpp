@@ -1,4 +1,4 @@
-#include "qyolo/dist/hostlist.h"
+#include "qyolo/distributed/hostlist.h"
 
 #include <cstdint>
 #include <string>
@@ -6,7 +6,7 @@
 
 #include "qyolo/core/error.h"
 
-namespace qyolo::dist {
+namespace qyolo::distributed {
 namespace {
 
 [[noreturn]] void fail(const std::string& hostlist, const std::string& why) {
@@ -92,4 +92,4 @@ std::vector<std::string> expand_hostlist(const std::string& hostlist) {
   return hosts;
 }
 
-}  // namespace qyolo::dist
+}  // namespace qyolo::distributed

@@ -5,7 +5,7 @@
 #include <sstream>
 #include <string>
 
-namespace qyolo::dist {
+namespace qyolo::distributed {
 
 Heartbeat::Heartbeat(c10::intrusive_ptr<c10d::Store> store, int rank,
                      std::chrono::milliseconds interval,
@@ -62,4 +62,4 @@ std::vector<PeerBeat> Heartbeat::read_all(c10d::Store& store, int world_size) {
   return beats;
 }
 
-}  // namespace qyolo::dist
+}  // namespace qyolo::distributed
