@@ -58,7 +58,15 @@ int loader_workers(int configured, const CpuBudget& budget) {
 
 void use_single_threaded_opencv() {
   static std::once_flag once;
-  std::call_once(once, [] { cv::setNumThreads(1); });
+  std::call_once(once, [] {
+    cv::setNumThreads(1);
+    // cv::Mat::zeros / ones / eye build a MatExpr through a process-wide operator object that
+    // OpenCV creates lazily behind a double-checked lock; the first call from two loader workers
+    // at once is a data race (ThreadSanitizer in the loader tests). Create it here, before any
+    // worker thread starts.
+    const cv::Mat warm_up = cv::Mat::zeros(1, 1, CV_8U);
+    (void)warm_up;
+  });
 }
 
 }  // namespace qyolo::data

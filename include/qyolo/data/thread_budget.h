@@ -33,8 +33,9 @@ int loader_workers(int configured, const CpuBudget& budget = CpuBudget::current(
 // Sets OpenCV's thread count to 1, once per process. OpenCV keeps it in process-wide state: with
 // its TBB backend cv::setNumThreads terminates and re-initialises one global tbb::task_arena
 // without a lock, so calling it while another thread calls it or runs OpenCV crashes inside
-// libtbb. Call this before starting threads that use OpenCV; never call cv::setNumThreads
-// elsewhere.
+// libtbb. It also creates OpenCV's lazily made MatExpr singleton, which is not safe to create
+// from two threads at once. Call this before starting threads that use OpenCV; never call
+// cv::setNumThreads elsewhere.
 void use_single_threaded_opencv();
 
 }  // namespace qyolo::data
