@@ -353,6 +353,26 @@ std::vector<std::vector<torch::Tensor>> group_by_type(const std::vector<torch::T
   return groups;
 }
 
+// Runs `collective` in place on one flat buffer per dtype/device group of `tensors` (the tensor
+// itself when it is alone and contiguous) and copies the result back into the group's tensors.
+// Gloo has no bool type: flags (e.g. a quantizer's "initialized") travel as their bytes.
+template <class Collective>
+void for_each_flat_group(const std::vector<torch::Tensor>& tensors, Collective collective) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> sendable;
+  for (const auto& t : tensors)
+    sendable.push_back(t.scalar_type() == torch::kBool ? t.view(torch::kUInt8) : t);
+  for (const auto& group : group_by_type(sendable)) {
+    const bool single = group.size() == 1 && group.front().is_contiguous();
+    std::vector<at::Tensor> flat{single ? group.front()
+                                        : torch::utils::flatten_dense_tensors(group)};
+    collective(flat);
+    if (single) continue;
+    const auto result = torch::utils::unflatten_dense_tensors(flat.front(), group);
+    for (size_t i = 0; i < group.size(); ++i) group[i].copy_(result[i]);
+  }
+}
+
 }  // namespace
 
 Context::Context(torch::Device device)
@@ -380,21 +400,10 @@ std::string Context::backend() const { return impl_->backend_; }
 
 void Context::all_reduce_sum(const std::vector<torch::Tensor>& tensors) {
   if (!is_distributed() || tensors.empty()) return;
-  torch::NoGradGuard no_grad;
-  // Gloo has no bool type: flags (e.g. a quantizer's "initialized") travel as their bytes.
-  std::vector<torch::Tensor> sendable;
-  for (const auto& t : tensors)
-    sendable.push_back(t.scalar_type() == torch::kBool ? t.view(torch::kUInt8) : t);
-  for (const auto& group : group_by_type(sendable)) {
-    const bool single = group.size() == 1 && group.front().is_contiguous();
-    std::vector<at::Tensor> flat{single ? group.front()
-                                        : torch::utils::flatten_dense_tensors(group)};
+  for_each_flat_group(tensors, [&](std::vector<at::Tensor>& flat) {
     const int64_t sequence = impl_->next_sequence();
     impl_->wait(*impl_->collectives().all_reduce_sum(flat), sequence, "all_reduce");
-    if (single) continue;
-    const auto reduced = torch::utils::unflatten_dense_tensors(flat.front(), group);
-    for (size_t i = 0; i < group.size(); ++i) group[i].copy_(reduced[i]);
-  }
+  });
 }
 
 PendingCollective Context::all_reduce_sum_async(const torch::Tensor& flat) {
@@ -422,21 +431,10 @@ double Context::all_reduce_mean(double value) {
 void Context::broadcast(const std::vector<torch::Tensor>& tensors, int root) {
   if (!is_distributed() || tensors.empty()) return;
   TORCH_CHECK(root >= 0 && root < world_size(), "broadcast root ", root, " is not a rank");
-  torch::NoGradGuard no_grad;
-  // Gloo has no bool type: flags (e.g. a quantizer's "initialized") travel as their bytes.
-  std::vector<torch::Tensor> sendable;
-  for (const auto& t : tensors)
-    sendable.push_back(t.scalar_type() == torch::kBool ? t.view(torch::kUInt8) : t);
-  for (const auto& group : group_by_type(sendable)) {
-    const bool single = group.size() == 1 && group.front().is_contiguous();
-    std::vector<at::Tensor> flat{single ? group.front()
-                                        : torch::utils::flatten_dense_tensors(group)};
+  for_each_flat_group(tensors, [&](std::vector<at::Tensor>& flat) {
     const int64_t sequence = impl_->next_sequence();
     impl_->wait(*impl_->collectives().broadcast(flat, root), sequence, "broadcast");
-    if (single) continue;
-    const auto received = torch::utils::unflatten_dense_tensors(flat.front(), group);
-    for (size_t i = 0; i < group.size(); ++i) group[i].copy_(received[i]);
-  }
+  });
 }
 
 std::vector<torch::Tensor> Context::all_gather(const torch::Tensor& local) {
