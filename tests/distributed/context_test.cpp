@@ -198,7 +198,7 @@ TEST(Context, RendezvousWithoutThePeerFailsAfterTheTimeout) {
             std::string::npos)
       << ranks[0].output;
   EXPECT_NE(ranks[0].output.find("rank 1 never arrived"), std::string::npos) << ranks[0].output;
-  EXPECT_LT(ranks[0].seconds, 10.0);
+  EXPECT_LT(ranks[0].seconds, 10.0 * qyolo::test::wall_clock_scale());
 }
 
 // Rank `victim` leaves the run abruptly after a few steps (`how`: kill, freeze, stall, throw); the
@@ -243,7 +243,7 @@ TEST_P(PeerFailure, SurvivorExitsWithinTheTimeoutNamingTheLostRank) {
   EXPECT_EQ(outcome.exit_code, 1) << outcome.output;
   EXPECT_NE(outcome.output.find(fault.expected), std::string::npos) << outcome.output;
   // Start-up (< 3 s here), 3 steps, at most the 4 s timeout, then the heartbeat check (< 1 s).
-  EXPECT_LT(outcome.seconds, 12.0) << outcome.output;
+  EXPECT_LT(outcome.seconds, 12.0 * qyolo::test::wall_clock_scale()) << outcome.output;
 }
 
 INSTANTIATE_TEST_SUITE_P(

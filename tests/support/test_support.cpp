@@ -88,4 +88,14 @@ void with_file_size_limit(size_t bytes, const std::function<void()>& body) {
   std::signal(SIGXFSZ, previous);
 }
 
+double wall_clock_scale() {
+#if defined(__SANITIZE_THREAD__)
+  return 4.0;
+#elif defined(__SANITIZE_ADDRESS__)
+  return 2.0;
+#else
+  return 1.0;
+#endif
+}
+
 }  // namespace qyolo::test

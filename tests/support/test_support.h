@@ -42,6 +42,11 @@ struct CommandResult {
 };
 CommandResult run_command(const std::string& command);
 
+// The factor by which a wall-clock bound in a test is widened in this build: sanitizers slow every
+// instrumented process several times (ThreadSanitizer most), and a bound that shows "fails within
+// the timeout instead of hanging" must not become a measure of the sanitizer. 1 otherwise.
+double wall_clock_scale();
+
 // Runs `body` while writes past `bytes` in any file fail as on a full disk (RLIMIT_FSIZE, with
 // SIGXFSZ ignored), then restores the limit.
 void with_file_size_limit(size_t bytes, const std::function<void()>& body);

@@ -3,9 +3,10 @@
 
   pycocotools_eval.py PYTHONAPI_DIR GT_JSON RESULTS_JSON [bbox|segm]
 PYTHONAPI_DIR holds a built pycocotools package. Prints the summary, then one JSON line
-{"stats": [...12], "seconds": total}.
+{"stats": [...12], "seconds": total, "peak_rss_mb": peak resident memory}.
 """
 import json
+import resource
 import sys
 import time
 
@@ -29,4 +30,6 @@ ev.evaluate()
 ev.accumulate()
 ev.summarize()
 seconds = time.perf_counter() - t0
-print(json.dumps({"stats": [float(s) for s in ev.stats], "seconds": seconds}))
+# ru_maxrss is in KiB on Linux.
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"stats": [float(s) for s in ev.stats], "seconds": seconds, "peak_rss_mb": peak_mb}))
