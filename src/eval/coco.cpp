@@ -144,8 +144,58 @@ CocoDataset CocoDataset::from_json(nlohmann::json document, const std::string& o
   return ds;
 }
 
+CocoDataset CocoDataset::empty_results(const std::string& origin) const {
+  CocoDataset res;
+  res.origin_ = origin;
+  res.images_ = images_;
+  res.categories_ = categories_;
+  res.index();
+  return res;
+}
+
+namespace {
+
+// pycocotools reads every result as a box result when the first one has a non-empty bbox.
+bool has_boxes(const json& first_result) {
+  return first_result.is_object() && first_result.contains("bbox") && !first_result["bbox"].empty();
+}
+
+}  // namespace
+
 CocoDataset CocoDataset::load_results(const std::filesystem::path& results_json) const {
-  return results_from_json(read_json(results_json), results_json.string());
+  const std::string origin = results_json.string();
+  std::ifstream in(results_json, std::ios::binary);
+  if (!in) {
+    throw Error(SourceLocation{origin}, "cannot open the COCO json file");
+  }
+  CocoDataset res = empty_results(origin);
+  bool top_is_list = false;
+  bool from_boxes = false;
+  size_t count = 0;
+  // Each element of the top-level list is converted as soon as it is parsed and then dropped
+  // from the tree (500k detections as a JSON tree take several hundred MB).
+  const json::parser_callback_t take_result = [&](int depth, json::parse_event_t event,
+                                                  json& parsed) {
+    if (depth == 0 && event == json::parse_event_t::array_start) top_is_list = true;
+    const bool element_done = event == json::parse_event_t::object_end ||
+                              event == json::parse_event_t::array_end ||
+                              event == json::parse_event_t::value;
+    if (!top_is_list || depth != 1 || !element_done) return true;
+    if (count == 0) from_boxes = has_boxes(parsed);
+    res.add_result(parsed, count++, origin, origin_, from_boxes);
+    return false;
+  };
+  json rest;
+  try {
+    rest = json::parse(in, take_result);
+  } catch (const json::parse_error& e) {
+    throw UsageError(SourceLocation{origin}, std::string("not valid JSON (") + e.what() + ")");
+  }
+  if (!top_is_list || !rest.is_array()) {
+    bad(origin, "top level", "results must be a list of detections");
+  }
+  res.index();
+  return res;
 }
 
 CocoDataset CocoDataset::results_from_json(nlohmann::json results,
@@ -153,47 +203,45 @@ CocoDataset CocoDataset::results_from_json(nlohmann::json results,
   if (!results.is_array()) {
     bad(origin, "top level", "results must be a list of detections");
   }
-  CocoDataset res;
-  res.origin_ = origin;
-  res.images_ = images_;
-  res.categories_ = categories_;
-  res.index();
+  CocoDataset res = empty_results(origin);
   res.annotations_.reserve(results.size());
-  // The first result decides how all are read, as in pycocotools.
-  const bool from_boxes = !results.empty() && results[0].is_object() &&
-                          results[0].contains("bbox") && !results[0]["bbox"].empty();
+  const bool from_boxes = !results.empty() && has_boxes(results[0]);
   for (size_t i = 0; i < results.size(); ++i) {
-    const std::string where = "[" + std::to_string(i) + "]";
-    json& r = results[i];
-    CocoAnnotation ann;
-    ann.id = static_cast<int64_t>(i) + 1;
-    ann.image_id = get_int(r, "image_id", origin, where);
-    ann.category_id = get_int(r, "category_id", origin, where);
-    ann.score = get_number(r, "score", origin, where);
-    if (image_index_.find(ann.image_id) == image_index_.end()) {
-      bad(origin, where + ".image_id",
-          "image " + std::to_string(ann.image_id) + " is not in the annotations (" + origin_ +
-              "); results must refer to its images");
-    }
-    if (auto it = r.find("segmentation"); it != r.end()) {
-      ann.segmentation = std::move(*it);
-    }
-    if (from_boxes) {
-      ann.bbox = get_box(require(r, "bbox", origin, where), origin, where);
-      ann.area = ann.bbox[2] * ann.bbox[3];
-    } else {
-      if (ann.segmentation.is_null()) {
-        bad(origin, where, "a result needs a 'bbox' or a 'segmentation'");
-      }
-      const Rle rle = res.annotation_rle(ann);
-      ann.area = rle_area(rle);
-      auto it = r.find("bbox");
-      ann.bbox = it != r.end() ? get_box(*it, origin, where) : rle_to_bbox(rle);
-    }
-    res.annotations_.push_back(std::move(ann));
+    res.add_result(results[i], i, origin, origin_, from_boxes);
   }
   res.index();
   return res;
+}
+
+void CocoDataset::add_result(nlohmann::json& r, size_t i, const std::string& origin,
+                             const std::string& ground_truth, bool from_boxes) {
+  const std::string where = "[" + std::to_string(i) + "]";
+  CocoAnnotation ann;
+  ann.id = static_cast<int64_t>(i) + 1;
+  ann.image_id = get_int(r, "image_id", origin, where);
+  ann.category_id = get_int(r, "category_id", origin, where);
+  ann.score = get_number(r, "score", origin, where);
+  if (image_index_.find(ann.image_id) == image_index_.end()) {
+    bad(origin, where + ".image_id",
+        "image " + std::to_string(ann.image_id) + " is not in the annotations (" + ground_truth +
+            "); results must refer to its images");
+  }
+  if (auto it = r.find("segmentation"); it != r.end()) {
+    ann.segmentation = std::move(*it);
+  }
+  if (from_boxes) {
+    ann.bbox = get_box(require(r, "bbox", origin, where), origin, where);
+    ann.area = ann.bbox[2] * ann.bbox[3];
+  } else {
+    if (ann.segmentation.is_null()) {
+      bad(origin, where, "a result needs a 'bbox' or a 'segmentation'");
+    }
+    const Rle rle = annotation_rle(ann);
+    ann.area = rle_area(rle);
+    auto it = r.find("bbox");
+    ann.bbox = it != r.end() ? get_box(*it, origin, where) : rle_to_bbox(rle);
+  }
+  annotations_.push_back(std::move(ann));
 }
 
 const CocoImage* CocoDataset::image(int64_t id) const {

@@ -174,6 +174,58 @@ TEST(CocoEval, ResultsMustReferToKnownImages) {
   EXPECT_THROW(parse_coco_iou_type("keypoints"), UsageError);
 }
 
+// load_results reads the file one result at a time: the same annotations as the whole-tree path,
+// and the same errors, each naming the file and the result.
+TEST(CocoEval, ResultsReadFromAFileEqualTheInMemoryPath) {
+  const json gt = {{"images", {{{"id", 1}, {"width", 20}, {"height", 10}}}},
+                   {"categories", {{{"id", 1}}}},
+                   {"annotations", json::array()}};
+  const auto ds = CocoDataset::from_json(gt);
+  const auto dir = test::temp_dir("coco_results");
+  auto load = [&](const json& results) {
+    test::write_text(dir / "dets.json", results.dump());
+    return ds.load_results(dir / "dets.json");
+  };
+  const json boxes = {
+      {{"image_id", 1}, {"category_id", 1}, {"bbox", {1, 2, 3, 4}}, {"score", 0.5}},
+      {{"image_id", 1}, {"category_id", 1}, {"bbox", {0, 0, 2, 2}}, {"score", 0.25}}};
+  const json masks = {
+      {{"image_id", 1},
+       {"category_id", 1},
+       {"score", 0.5},
+       {"segmentation", {{"size", {10, 20}}, {"counts", "b1n0h3"}}}}};  // 50 0s, 30 1s, 120 0s
+  for (const json& results : {boxes, masks, json::array()}) {
+    const auto streamed = load(results).annotations();
+    const auto whole = ds.results_from_json(results).annotations();
+    ASSERT_EQ(streamed.size(), whole.size()) << results;
+    for (size_t i = 0; i < whole.size(); ++i) {
+      EXPECT_EQ(streamed[i].id, whole[i].id);
+      EXPECT_EQ(streamed[i].bbox, whole[i].bbox);
+      EXPECT_EQ(streamed[i].area, whole[i].area);
+      EXPECT_EQ(streamed[i].score, whole[i].score);
+      EXPECT_EQ(streamed[i].segmentation, whole[i].segmentation);
+    }
+  }
+  auto error_of = [&](const std::string& text) {
+    test::write_text(dir / "dets.json", text);
+    try {
+      ds.load_results(dir / "dets.json");
+    } catch (const UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string not_object =
+      error_of(R"([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1],
+                                             "score": 0.5}, 7])");
+  EXPECT_NE(not_object.find("dets.json"), std::string::npos) << not_object;
+  EXPECT_NE(not_object.find("[1]: expected an object"), std::string::npos) << not_object;
+  EXPECT_NE(error_of(R"({"image_id": 1})").find("results must be a list"), std::string::npos);
+  EXPECT_NE(error_of("[{\"image_id\": 1,").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(error_of(R"([{"image_id": 1, "category_id": 1, "score": 0.5}])").find("[0]"),
+            std::string::npos);
+}
+
 TEST(Rle, StringRoundTripAndGeometry) {
   auto m = torch::zeros({7, 9}, torch::kUInt8);
   m.index_put_({torch::indexing::Slice(2, 5), torch::indexing::Slice(3, 8)}, 1);

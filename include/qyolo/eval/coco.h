@@ -47,6 +47,7 @@ class CocoDataset {
   // Detection results against this ground truth (pycocotools loadRes): ids 1..n in file order,
   // iscrowd 0; with a bbox (first result decides) area = w*h and a missing segmentation becomes
   // the box polygon, otherwise area and bbox come from the RLE. Images must exist here.
+  // The file is read one result at a time, so a large file is never held as a JSON tree.
   CocoDataset load_results(const std::filesystem::path& results_json) const;
   CocoDataset results_from_json(nlohmann::json results,
                                 const std::string& origin = "results") const;
@@ -65,6 +66,12 @@ class CocoDataset {
 
  private:
   void index();
+  // A results set over this ground truth's images and categories, with no annotations yet.
+  CocoDataset empty_results(const std::string& origin) const;
+  // Appends result number `i` (0-based) of `origin`, read against the annotations file
+  // `ground_truth`; `from_boxes` is decided by the first result.
+  void add_result(nlohmann::json& result, size_t i, const std::string& origin,
+                  const std::string& ground_truth, bool from_boxes);
 
   std::string origin_;
   std::vector<CocoImage> images_;
