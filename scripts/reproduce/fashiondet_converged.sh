@@ -79,8 +79,12 @@ correct() {  # run name: EMA+QC of $ROOT/<run>/weights/last.qyolo
     --epochs 1 --no-val --threads "$THREADS" -o "$out"
 }
 
-plateau() {  # run: prints mAP50-95 at the end and its gain over the last 5 epochs
-  awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) if ($i ~ /mAP50-95/ && !c) c = i; next }
+plateau() {  # run: prints mAP50-95 at the end and its gain over the last 5 epochs (of the latent
+  # model when the run validated it, as the plateau rule reads for QAT runs)
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) {
+                       if ($i == "metrics/mAP_0.5:0.95") c = i
+                       if ($i == "metrics/mAP_0.5:0.95(latent)") latent = i }
+                     if (latent) c = latent; next }
            { v[NR] = $c } END { n = NR; printf "%s: mAP50-95 %.4f, gain over the last 5 epochs %+.4f (%s)\n",
              FILENAME, v[n], v[n] - v[n - 5], (v[n] - v[n - 5] < 0.005 ? "plateau" : "still rising") }' \
     "$ROOT/$1/results.csv"
@@ -124,7 +128,7 @@ for stage in $STAGES; do
             --epochs "$OSCDAMP_SWEEP_EPOCHS" --seed 0 --set quant.ema=false \
             --set quant.freeze.enabled=true --set quant.freeze.threshold="$threshold" \
             --set quant.dampen.enabled=true --set quant.dampen.lambda_end="$lambda"
-          score=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) if ($i ~ /mAP50-95/ && !c) c = i; next }
+          score=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) if ($i == "metrics/mAP_0.5:0.95") c = i; next }
                            { v = $c } END { print v }' "$ROOT/$name/results.csv")
           echo "$name: mAP50-95 $score" | tee -a "$ROOT/oscdamp_sweep.txt"
           if awk -v a="$score" -v b="$best_score" 'BEGIN { exit !(a > b) }'; then
