@@ -22,8 +22,10 @@ CompressionReport compression_report(std::vector<ConvCost> convs, int64_t other_
     report.ops += fp ? conv_macs : conv_macs * conv.weight_bits * conv.act_bits / 64.0;
   }
   const double other_bits = 32.0 * static_cast<double>(other_params);
+  report.conv_weight_bits = weight_bits;
+  report.fp32_conv_weight_bits = 32.0 * weight_params;
   report.size_bits = weight_bits + other_bits;
-  report.fp32_size_bits = 32.0 * weight_params + other_bits;
+  report.fp32_size_bits = report.fp32_conv_weight_bits + other_bits;
   report.fp32_ops = macs;
   report.average_weight_bits = weight_params > 0 ? weight_bits / weight_params : 0;
   report.mac_weighted_weight_bits = macs > 0 ? mac_bits / macs : 0;
@@ -46,8 +48,11 @@ std::string CompressionReport::to_string() const {
   out << "size: " << size_bits / 8e6 << " MB vs " << fp32_size_bits / 8e6 << " MB fp32 ("
       << size_ratio() << "x smaller; conv weights at their bits, " << other_params
       << " other params at 32 bits)\n";
+  out << "conv weights only: " << conv_weight_bits / 8e6 << " MB vs " << fp32_conv_weight_bits / 8e6
+      << " MB fp32 (" << conv_weight_size_ratio() << "x smaller)\n";
   out << "OPs @" << imgsz << ": " << ops / 1e9 << " G vs " << fp32_ops / 1e9 << " G fp32 ("
-      << ops_ratio() << "x fewer; MACs*bw*ba/64 for quantized convs)\n";
+      << ops_ratio()
+      << "x fewer; Bi-Real Net: MACs*bw*ba/64 for quantized convs, MACs for fp ones)\n";
   out << "average weight bits: " << average_weight_bits
       << ", MAC-weighted: " << mac_weighted_weight_bits << '\n';
   return out.str();
@@ -69,6 +74,9 @@ nlohmann::json CompressionReport::to_json() const {
           {"size_bits", size_bits},
           {"fp32_size_bits", fp32_size_bits},
           {"size_ratio", size_ratio()},
+          {"conv_weight_bits", conv_weight_bits},
+          {"fp32_conv_weight_bits", fp32_conv_weight_bits},
+          {"conv_weight_size_ratio", conv_weight_size_ratio()},
           {"ops", ops},
           {"fp32_ops", fp32_ops},
           {"ops_ratio", ops_ratio()},

@@ -4,6 +4,8 @@
 
 #include <fstream>
 
+#include "qyolo/core/config.h"
+#include "qyolo/quant/model_factory.h"
 #include "qyolo/quant/policy.h"
 #include "support/test_support.h"
 
@@ -18,6 +20,10 @@ TEST(Compression, HandComputedModel) {
   EXPECT_DOUBLE_EQ(report.size_bits, 100 * 8 + 200 * 1 + 50 * 32 + 30 * 32);
   EXPECT_DOUBLE_EQ(report.fp32_size_bits, (100 + 200 + 50 + 30) * 32);
   EXPECT_DOUBLE_EQ(report.size_ratio(), 12160.0 / 3560.0);
+  // Conv weights only: 800 + 200 + 1600 bits against 350 · 32.
+  EXPECT_DOUBLE_EQ(report.conv_weight_bits, 2600);
+  EXPECT_DOUBLE_EQ(report.fp32_conv_weight_bits, 11200);
+  EXPECT_DOUBLE_EQ(report.conv_weight_size_ratio(), 11200.0 / 2600.0);
   EXPECT_DOUBLE_EQ(report.ops, 1000 * 64 / 64.0 + 4000 / 64.0 + 500);
   EXPECT_DOUBLE_EQ(report.fp32_ops, 5500);
   EXPECT_DOUBLE_EQ(report.ops_ratio(), 5500 / 1562.5);
@@ -25,7 +31,11 @@ TEST(Compression, HandComputedModel) {
   const auto json = report.to_json();
   EXPECT_EQ(json["convs"].size(), 3u);
   EXPECT_DOUBLE_EQ(json["ops_ratio"].get<double>(), 5500 / 1562.5);
-  EXPECT_NE(report.to_string().find("3.416x smaller"), std::string::npos) << report.to_string();
+  EXPECT_DOUBLE_EQ(json["conv_weight_size_ratio"].get<double>(), 11200.0 / 2600.0);
+  const auto text = report.to_string();
+  EXPECT_NE(text.find("3.416x smaller"), std::string::npos) << text;
+  EXPECT_NE(text.find("conv weights only:"), std::string::npos) << text;
+  EXPECT_NE(text.find("(4.308x smaller)"), std::string::npos) << text;
 }
 
 TEST(Compression, Yolov5sMixedPrecisionExample) {
@@ -53,6 +63,8 @@ TEST(Compression, Yolov5sMixedPrecisionExample) {
             example["conv_weight_bits_total"].get<int64_t>());
   EXPECT_DOUBLE_EQ(report.fp32_size_bits / 8, example["fp32_conv_weight_bytes"].get<double>());
   EXPECT_NEAR(report.size_ratio(), example["compression_ratio_vs_fp32"].get<double>(), 1e-12);
+  EXPECT_NEAR(report.conv_weight_size_ratio(), example["compression_ratio_vs_fp32"].get<double>(),
+              1e-12);
   EXPECT_NEAR(report.average_weight_bits, example["avg_bits_per_weight"].get<double>(), 1e-12);
   EXPECT_NEAR(report.mac_weighted_weight_bits, example["mac_weighted_avg_bits"].get<double>(),
               1e-12);
@@ -87,6 +99,64 @@ TEST(Compression, QuantizedYolov5sMatchesTheMixedPrecisionExample) {
             params["yolov5s_mixed_precision_example"]["conv_weight_bits_total"].get<int64_t>());
   // Everything else (conv biases, BN) at 32 bits: 7,235,389 params minus the conv weights.
   EXPECT_EQ(report.other_params, 7235389 - 7215616);
+}
+
+// The shipped MPQ configs at their final stage. Hand-computed from params.json's yolov5s per-conv
+// rows: conv weights 3,456 (model.0.conv) + 4,157,440 (rest of layers 0-9) + 2,826,240 (layers
+// 10-23) + 228,480 (Detect) = 7,215,616, i.e. 230,899,712 bits at fp32; MACs at 640 px
+// 353,894,400 + 4,823,449,600 + 2,673,868,800 + 365,568,000 = 8,216,780,800; 19,773 other
+// parameters. MACs scale by exactly 1/4 at 320 px, so the ratios are those at 640.
+struct MpqCase {
+  const char* config;
+  std::vector<std::string> overrides;
+  double conv_weight_bits;  // first·b + 4,157,440·1 + 2,826,240·4 + 228,480·b
+  double ops_640;           // Σ MACs·bw·ba/64
+};
+
+TEST(Compression, ShippedMpqConfigsMatchTheHandCount) {
+  const std::vector<MpqCase> cases{
+      // First conv and Detect W8A8: 8·3,456 + 4,157,440 + 4·2,826,240 + 8·228,480 bits;
+      // OPs 353,894,400 + 4,823,449,600/64 + 2,673,868,800/4 + 365,568,000.
+      {"yolov5s_mpq.yaml", {}, 17317888, 1463296000},
+      // First conv and Detect W4A4: 4·3,456 + 4,157,440 + 4·2,826,240 + 4·228,480 bits;
+      // OPs (353,894,400 + 2,673,868,800 + 365,568,000)/4 + 4,823,449,600/64.
+      {"yolov5s_mpq.yaml", {"quant.first_bits=4", "quant.last_bits=4"}, 16390144, 923699200},
+      {"yolov5s_mpq_dual.yaml", {}, 16390144, 923699200},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.config) + (c.overrides.empty() ? "" : " (4-bit first/last)"));
+    const auto cfg = config::load_experiment(
+        qyolo::test::source_dir() / "configs" / "mpq" / c.config, c.overrides);
+    auto model = build_model(cfg, 80, final_stage(cfg.quant));
+    const auto report = compression_report(*model, 320);
+    EXPECT_EQ(report.other_params, 19773);
+    EXPECT_DOUBLE_EQ(report.fp32_conv_weight_bits, 230899712);
+    EXPECT_DOUBLE_EQ(report.conv_weight_bits, c.conv_weight_bits);
+    EXPECT_DOUBLE_EQ(report.size_bits, c.conv_weight_bits + 32 * 19773);
+    EXPECT_DOUBLE_EQ(4 * report.fp32_ops, 8216780800);
+    EXPECT_DOUBLE_EQ(4 * report.ops, c.ops_640);
+  }
+}
+
+TEST(Compression, W4A4HeadBoundsTheYolov5sOpsRatio) {
+  // Layers 10-23 at W4A4 cost 2,673,868,800·16/64 = 668,467,200 OPs at 640 px whatever the
+  // other convs cost, so no yolov5s with that head reaches more than 8,216,780,800 / 668,467,200
+  // = 12.29x fewer OPs in this convention (MPQ-YOLO reports up to 16.3x).
+  std::ifstream file(qyolo::test::fixtures_dir() / "params.json");
+  const auto params = nlohmann::json::parse(file);
+  std::vector<ConvCost> convs;
+  for (const auto& row : params["yolov5s_per_conv_640"]) {
+    ConvCost cost{row["name"].get<std::string>(), row["layer"].get<int>(),
+                  row["weight_numel"].get<int64_t>(), row["macs"].get<int64_t>()};
+    const bool head = cost.layer >= 10 && cost.layer <= 23;
+    // Everything outside the head at 1 bit, the cheapest this count allows.
+    cost.weight_bits = cost.act_bits = head ? 4 : 1;
+    convs.push_back(cost);
+  }
+  const auto report = compression_report(convs, 0, 640);
+  EXPECT_DOUBLE_EQ(report.fp32_ops, 8216780800);
+  EXPECT_LT(report.ops_ratio(), 8216780800.0 / 668467200);
+  EXPECT_NEAR(8216780800.0 / 668467200, 12.292, 5e-4);
 }
 
 }  // namespace

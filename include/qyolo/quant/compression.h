@@ -1,5 +1,6 @@
-// Model size and operation counts of a (mixed-precision) quantized model, MPQ-YOLO / Bi-Real Net
-// convention.
+// Model size and operation counts of a (mixed-precision) quantized model against FP32. MPQ-YOLO
+// does not say how it counts, so the size is given both over all parameters and over conv weights
+// only; OPs follow Bi-Real Net.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -25,6 +26,8 @@ struct ConvCost {
 // - size: Σ conv weight params · weight bits, plus every other parameter (conv biases, BN,
 //   anchors-free extras such as implicit layers) at 32 bits (`other_params`); buffers are not
 //   counted; fp32 size = all those parameters at 32 bits;
+// - conv weight size: Σ conv weight params · weight bits alone, against 32 bits each (the
+//   count that leaves out the 32-bit biases and BN);
 // - OPs: Σ MACs · b_w · b_a / 64 over convs with a quantized weight or input, plus the MACs of
 //   fully fp convs; fp32 OPs = Σ MACs. Only convolutions count (BN, activations, upsampling,
 //   the Detect decode are left out).
@@ -35,12 +38,15 @@ struct CompressionReport {
 
   double size_bits = 0;
   double fp32_size_bits = 0;
+  double conv_weight_bits = 0;
+  double fp32_conv_weight_bits = 0;
   double ops = 0;
   double fp32_ops = 0;
   double average_weight_bits = 0;       // Σ params·bits / Σ params over conv weights
   double mac_weighted_weight_bits = 0;  // Σ MACs·bits / Σ MACs over conv weights
 
   double size_ratio() const { return fp32_size_bits / size_bits; }
+  double conv_weight_size_ratio() const { return fp32_conv_weight_bits / conv_weight_bits; }
   double ops_ratio() const { return fp32_ops / ops; }
 
   std::string to_string() const;
