@@ -38,7 +38,12 @@ DetectionTargets DetectionLoss::build_targets(const std::vector<torch::Tensor>& 
   const int64_t nl = anchors_all.size(0);
   const int64_t na = anchors_all.size(1);
   const int64_t nt = targets.size(0);
-  const auto fopts = targets.options();
+  // float32 whatever the predictions' dtype, as in ultralytics' build_targets (`gain =
+  // torch.ones(7)` and the collated labels are float32). A centre that float32 rounds onto a
+  // whole or half cell, where `gxy % 1 < 0.5`, `gxy > 1` and `.long()` change, gets other cells
+  // in double; float32 keeps the positives, and so the run, those of train.py.
+  const auto labels = targets.to(torch::kFloat);
+  const auto fopts = labels.options();
   TORCH_CHECK(static_cast<int64_t>(preds.size()) == nl, "DetectionLoss: ", preds.size(),
               " prediction levels for ", nl, " anchor levels");
 
@@ -48,7 +53,7 @@ DetectionTargets DetectionLoss::build_targets(const std::vector<torch::Tensor>& 
   const auto ids = target_ids.defined() ? target_ids.to(fopts) : torch::arange(nt, fopts);
   const auto id_column = ids.view({1, nt}).repeat({na, 1}).unsqueeze(2);
   const auto per_anchor =
-      torch::cat({targets.unsqueeze(0).repeat({na, 1, 1}), anchor_index, id_column}, 2);
+      torch::cat({labels.unsqueeze(0).repeat({na, 1, 1}), anchor_index, id_column}, 2);
 
   constexpr double kBias = 0.5;  // a centre this close to a cell edge also claims the neighbour
   const auto offsets_table =

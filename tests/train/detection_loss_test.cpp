@@ -131,5 +131,37 @@ TEST_F(DetectionLossFixture, AutobalanceNormalisesToStride16) {
   EXPECT_NE(loss_fn.balance()[0], 4.0);
 }
 
+// A centre on a cell edge in float32 but not in double. ultralytics yolov5 v7.0 utils/loss.py
+// build_targets computes gxy = targets · gain in float32 and takes the neighbours
+// (gxy % 1 < 0.5) & (gxy > 1) and (gxi % 1 < 0.5) & (gxi > 1) with gxi = gain − gxy, then the
+// cells (gxy − offsets).long(). On a 20x20 level, x = 0.7f = 11744051 / 2^24:
+// - float32: x · 20 = 13.99999976158142 rounds to 14 (float32 spacing in [8,16) is 2^-20, and
+//   14 is 2.4e-7 away), so gx % 1 = 0 claims x−1 and gxi = 6, 6 % 1 = 0 claims x+1: cells
+//   14 (centre), 13 (x−1), 14 (x+1);
+// - double: gx = 13.99999976 has gx % 1 = 0.99999976 (no x−1), gxi = 6.00000024 claims x+1:
+//   cells 13 (centre) and 14.
+// y = 0.5 gives gy = 10 exactly in both, so every x cell also gets its y−1 and y+1 neighbours.
+TEST(DetectionLoss, CellEdgeCentreGetsTheFloat32Assignment) {
+  static_assert(0.7f * 20.0f == 14.0f, "float32 product on the cell edge");
+  static_assert(static_cast<double>(0.7f) * 20.0 < 14.0, "double product below it");
+  const auto targets = torch::tensor({{0.f, 0.f, 0.7f, 0.5f, 0.1f, 0.1f}});
+  // One level, one anchor of the box's size (2x2 cells) so the ratio test keeps it.
+  const DetectionLoss loss(
+      DetectionLossOptions(config::Hyp{}, 1, torch::full({1, 1, 2}, 2.0), torch::tensor({32.f})));
+  // Order: centre, x−1, y−1, x+1, y+1 (offsets j, k, l, m of loss.py).
+  const auto gi = torch::tensor({14, 13, 14, 14, 14}, torch::kLong);
+  const auto gj = torch::tensor({10, 10, 9, 10, 10}, torch::kLong);
+  const auto box_x = torch::tensor({0.f, 1.f, 0.f, 0.f, 0.f});
+  // float32 predictions (training) and double ones: the target arithmetic is float32 for both.
+  for (const auto dtype : {torch::kFloat, torch::kDouble}) {
+    SCOPED_TRACE(c10::toString(dtype));
+    const std::vector<torch::Tensor> preds{torch::zeros({1, 1, 20, 20, 6}, dtype)};
+    const auto got = loss.build_targets(preds, targets.to(dtype));
+    EXPECT_TRUE(torch::equal(got.indices[0][3], gi)) << got.indices[0][3];
+    EXPECT_TRUE(torch::equal(got.indices[0][2], gj)) << got.indices[0][2];
+    EXPECT_TRUE(torch::equal(got.box[0].index({torch::indexing::Slice(), 0}), box_x)) << got.box[0];
+  }
+}
+
 }  // namespace
 }  // namespace qyolo::train

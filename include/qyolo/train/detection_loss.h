@@ -62,7 +62,8 @@ class DetectionLoss {
 
   // Positives in the reference order: level, then offset (the cell, then its x-1, y-1, x+1, y+1
   // neighbours), then anchor, then target.
-  // target_ids (n,) labels each target row (default: its row index).
+  // target_ids (n,) labels each target row (default: its row index). The arithmetic, and the
+  // box, anchors and xywhn it returns, are float32 whatever the dtype of preds and targets.
   DetectionTargets build_targets(const std::vector<torch::Tensor>& preds,
                                  const torch::Tensor& targets,
                                  const torch::Tensor& target_ids = {}) const;
