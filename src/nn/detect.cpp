@@ -92,16 +92,29 @@ torch::Tensor DetectImpl::decode(int64_t level, const torch::Tensor& raw) {
   return torch::cat({xy, wh, parts[2]}, 4).view({bs, na_ * ny * nx, no_});
 }
 
-void DetectImpl::set_strides(const torch::Tensor& stride) {
+void DetectImpl::store_pixel_anchors() {
   torch::NoGradGuard no_grad;
-  stride_ = stride.to(torch::kFloat).cpu();
   // check_anchor_order: anchor areas must grow with the stride.
   auto area = anchors_.prod(-1).mean(-1).view(-1);
   const auto da = (area[-1] - area[0]).item<double>();
   const auto ds = (stride_[-1] - stride_[0]).item<double>();
   if (da != 0 && ((da > 0) != (ds > 0))) anchors_.copy_(anchors_.flip(0));
   anchors_.div_(stride_.to(anchors_.device()).view({-1, 1, 1}));
+}
+
+void DetectImpl::set_strides(const torch::Tensor& stride) {
+  stride_ = stride.to(torch::kFloat).cpu();
+  store_pixel_anchors();
   initialize_biases();
+}
+
+void DetectImpl::set_anchors(const torch::Tensor& pixels) {
+  TORCH_CHECK(stride_.defined(), "Detect strides are not set");
+  TORCH_CHECK(pixels.sizes() == anchors_.sizes(), "set_anchors: expected ", anchors_.sizes(),
+              " pixel anchors, got ", pixels.sizes());
+  torch::NoGradGuard no_grad;
+  anchors_.copy_(pixels);
+  store_pixel_anchors();
 }
 
 void DetectImpl::initialize_biases() {
@@ -137,6 +150,13 @@ IDetectImpl::IDetectImpl(const DetectOptions& o) : DetectImpl(o, 0) {
   im_ = register_module("im", torch::nn::ModuleList());
   for (auto channels : o.ch()) ia_->push_back(ImplicitA(channels));
   for (size_t i = 0; i < o.ch().size(); ++i) im_->push_back(ImplicitM(no_ * na_));
+}
+
+void IDetectImpl::set_anchors(const torch::Tensor& pixels) {
+  DetectImpl::set_anchors(pixels);
+  torch::NoGradGuard no_grad;
+  const auto stride = stride_.to(anchors_.device()).view({-1, 1, 1});
+  anchor_grid_.copy_((anchors_ * stride).view_as(anchor_grid_));
 }
 
 torch::Tensor IDetectImpl::level_logits(int64_t level, const torch::Tensor& x) {

@@ -32,6 +32,7 @@
 #include "qyolo/quant/oscillation.h"
 #include "qyolo/quant/oscillation_damping.h"
 #include "qyolo/quant/policy.h"
+#include "qyolo/train/autoanchor.h"
 #include "qyolo/train/batch_norm_recalibration.h"
 #include "qyolo/train/epoch_csv.h"
 #include "qyolo/train/interrupt.h"
@@ -320,6 +321,9 @@ TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions
     }
   });
   model->to(device);
+  // AutoAnchor before the loss and the EMA copy the anchors, as train.py (not when resuming).
+  if (!resuming && !tc.noautoanchor)
+    check_run_anchors(model->head(), train_loader->dataset(), config, context);
   if (tc.sync_bn && context.is_distributed())
     spdlog::info("SyncBatchNorm in {} Conv blocks", synchronize_batch_norms(*model, context));
 

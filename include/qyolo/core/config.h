@@ -83,6 +83,9 @@ struct TrainConfig {
   double ema_decay = 0.9999;
   double ema_tau = 2000;
   bool val_latent = false;  // with an EMA, also validate the latent weights every epoch
+  // Skip AutoAnchor, the anchor fit check (and k-means anchors) before training (train.py's
+  // --noautoanchor).
+  bool noautoanchor = false;
 
   template <class V>
   void visit(V& v);

@@ -69,6 +69,7 @@ void TrainConfig::visit(V& v) {
   v("ema_decay", ema_decay, Range{0.0, 0.999999});
   v("ema_tau", ema_tau, Range{1.0, 1e9});
   v("val_latent", val_latent, Any{});
+  v("noautoanchor", noautoanchor, Any{});
 }
 
 template <class V>

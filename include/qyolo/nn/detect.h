@@ -56,6 +56,9 @@ class DetectImpl : public torch::nn::Module {
   // like the strides (check_anchor_order), converts them to grid units and sets the prior
   // objectness/class biases (_initialize_biases).
   void set_strides(const torch::Tensor& stride);
+  // Replaces the anchors by (nl,na,2) pixel anchors (AutoAnchor), ordered and converted to grid
+  // units as set_strides does with the yaml's.
+  virtual void set_anchors(const torch::Tensor& pixels);
 
  protected:
   DetectImpl(const DetectOptions& options, int64_t extra_outputs);
@@ -69,6 +72,8 @@ class DetectImpl : public torch::nn::Module {
   // Cell indices (x,y) as (1,1,ny,nx,2) and pixel anchors (1,na,1,1,2), like _make_grid.
   torch::Tensor cell_grid(int64_t ny, int64_t nx, const torch::TensorOptions& options) const;
   torch::Tensor anchor_pixels(int64_t level) const;
+  // check_anchor_order on the pixel anchors in anchors_, then their conversion to grid units.
+  void store_pixel_anchors();
 
   int64_t nc_, no_, nl_, na_;
   torch::Tensor anchors_;
@@ -104,6 +109,8 @@ class IDetectImpl : public DetectImpl {
  public:
   explicit IDetectImpl(const DetectOptions& options);
   HeadKind kind() const override { return HeadKind::kIDetect; }
+  // Also the decoding buffer anchor_grid, as yolov7's check_anchors.
+  void set_anchors(const torch::Tensor& pixels) override;
 
  protected:
   torch::Tensor level_logits(int64_t level, const torch::Tensor& x) override;
