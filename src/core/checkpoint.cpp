@@ -9,12 +9,12 @@
 #include <array>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <optional>
 #include <sstream>
 
 #include "qyolo/core/build_info.h"
 #include "qyolo/core/error.h"
+#include "qyolo/core/read_file.h"
 
 namespace qyolo {
 namespace {
@@ -51,12 +51,6 @@ TensorMap to_tensor_map(const c10::IValue& v) {
     if (kv.value().isTensor()) m[kv.key().toStringRef()] = kv.value().toTensor();
   }
   return m;
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error("cannot open '" + path.string() + "': no such file or not readable");
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 
 // Binary blobs travel as uint8 tensors: pickled strings are meant to be text.
@@ -188,7 +182,7 @@ bool is_checkpoint_file(const std::filesystem::path& path) {
 }
 
 Checkpoint load_checkpoint(const std::filesystem::path& path) {
-  const std::string bytes = read_file(path);
+  const std::string bytes = read_file(path, "the checkpoint");
   const std::string where = "'" + path.string() + "'";
   if (bytes.size() < kHeaderSize || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
     throw Error(where +
@@ -232,7 +226,7 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
 }
 
 c10::IValue load_pickle_file(const std::filesystem::path& path) {
-  const std::string bytes = read_file(path);
+  const std::string bytes = read_file(path, "the weights file");
   try {
     return torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
   } catch (const c10::Error& e) {

@@ -1,11 +1,10 @@
 #include "qyolo/data/bench_loader.h"
 
-#include <atomic>
 #include <chrono>
 #include <memory>
-#include <thread>
 
 #include "qyolo/core/error.h"
+#include "qyolo/core/parallel_for_each_index.h"
 #include "qyolo/data/dataset.h"
 #include "qyolo/data/loader.h"
 #include "qyolo/data/thread_budget.h"
@@ -20,15 +19,10 @@ double seconds_since(Clock::time_point start) {
 }
 
 double decode_rate(const std::vector<LabeledImage>& images, int workers, int count) {
-  std::atomic<int> next{0};
   use_single_threaded_opencv();  // as the loader workers run
-  auto work = [&] {
-    for (int i = next++; i < count; i = next++) read_image(images[i % images.size()].image_path);
-  };
   const auto start = Clock::now();
-  std::vector<std::thread> threads;
-  for (int t = 0; t < std::max(1, workers); ++t) threads.emplace_back(work);
-  for (auto& t : threads) t.join();
+  parallel_for_each_index(count, workers,
+                          [&](int64_t i) { read_image(images[i % images.size()].image_path); });
   return count / seconds_since(start);
 }
 

@@ -5,9 +5,9 @@
 #include <numeric>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <thread>
 
 #include "qyolo/core/error.h"
+#include "qyolo/core/parallel_for_each_index.h"
 #include "qyolo/data/augment.h"
 #include "qyolo/data/polygon_masks.h"
 #include "qyolo/data/thread_budget.h"
@@ -123,23 +123,8 @@ void Dataset::compute_batch_shapes() {
 void Dataset::cache_images() {
   cache_.assign(images_.size(), LoadedImage{});
   std::vector<LoadedImage> decoded(images_.size());
-  std::atomic<int64_t> next{0};
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  auto work = [&] {
-    for (int64_t i = next++; i < size(); i = next++) {
-      try {
-        decoded[i] = load_image(i);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(failure_mutex);
-        if (!failure) failure = std::current_exception();
-      }
-    }
-  };
-  std::vector<std::thread> threads;
-  for (int t = 0; t < std::max(1, options_.cache_threads); ++t) threads.emplace_back(work);
-  for (auto& t : threads) t.join();
-  if (failure) std::rethrow_exception(failure);
+  parallel_for_each_index(size(), options_.cache_threads,
+                          [&](int64_t i) { decoded[i] = load_image(i); });
   cache_ = std::move(decoded);
 }
 

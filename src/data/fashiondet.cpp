@@ -3,14 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <thread>
 
+#include "qyolo/core/parallel_for_each_index.h"
 #include "qyolo/data/coco.h"
 #include "qyolo/data/idx.h"
 #include "qyolo/data/labels.h"
@@ -276,42 +275,25 @@ void write_split(const FashionDetOptions& o, const std::string& split,
   const fs::path image_dir = o.out / "images" / split;
   fs::create_directories(image_dir);
   std::vector<LabeledImage> images(static_cast<size_t>(count));
-  std::atomic<int> next{0};
-  std::vector<std::exception_ptr> failures(static_cast<size_t>(o.threads));
-  auto work = [&](int worker) {
-    try {
-      for (int i = next++; i < count; i = next++) {
-        // Each image has its own generator: the output does not depend on the thread count.
-        Rng rng(o.seed, stream, static_cast<uint64_t>(i));
-        ComposedImage composed = compose(source, o, rng);
-        char stem[16];
-        std::snprintf(stem, sizeof(stem), "%06d", i + 1);
-        LabeledImage& entry = images[static_cast<size_t>(i)];
-        entry.image_path = (image_dir / (std::string(stem) + ".jpg")).string();
-        entry.width = o.img;
-        entry.height = o.img;
-        entry.labels = std::move(composed.labels);
-        if (!cv::imwrite(entry.image_path, composed.image,
-                         {cv::IMWRITE_JPEG_QUALITY, o.jpeg_quality})) {
-          throw Error(SourceLocation{entry.image_path}, "cannot write the image");
-        }
-        write_yolo_labels(o.out / "labels" / split / (std::string(stem) + ".txt"), entry.labels,
-                          false);
-        write_yolo_labels(o.out / "labels-seg" / split / (std::string(stem) + ".txt"), entry.labels,
-                          true);
-      }
-    } catch (...) {
-      failures[static_cast<size_t>(worker)] = std::current_exception();
-      next = count;
+  parallel_for_each_index(count, o.threads, [&](int64_t i) {
+    // Each image has its own generator: the output does not depend on the thread count.
+    Rng rng(o.seed, stream, static_cast<uint64_t>(i));
+    ComposedImage composed = compose(source, o, rng);
+    char stem[16];
+    std::snprintf(stem, sizeof(stem), "%06d", static_cast<int>(i + 1));
+    LabeledImage& entry = images[static_cast<size_t>(i)];
+    entry.image_path = (image_dir / (std::string(stem) + ".jpg")).string();
+    entry.width = o.img;
+    entry.height = o.img;
+    entry.labels = std::move(composed.labels);
+    if (!cv::imwrite(entry.image_path, composed.image,
+                     {cv::IMWRITE_JPEG_QUALITY, o.jpeg_quality})) {
+      throw Error(SourceLocation{entry.image_path}, "cannot write the image");
     }
-  };
-  std::vector<std::thread> workers;
-  for (int t = 1; t < o.threads; ++t) workers.emplace_back(work, t);
-  work(0);
-  for (auto& t : workers) t.join();
-  for (const auto& failure : failures) {
-    if (failure) std::rethrow_exception(failure);
-  }
+    write_yolo_labels(o.out / "labels" / split / (std::string(stem) + ".txt"), entry.labels, false);
+    write_yolo_labels(o.out / "labels-seg" / split / (std::string(stem) + ".txt"), entry.labels,
+                      true);
+  });
   write_coco_json(o.out / "annotations" / ("instances_" + split + ".json"), images,
                   fashion_mnist_names(), image_dir);
   summary.images += count;

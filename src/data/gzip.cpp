@@ -2,10 +2,8 @@
 
 #include <zlib.h>
 
-#include <fstream>
-#include <iterator>
-
 #include "qyolo/core/error.h"
+#include "qyolo/core/read_file.h"
 
 namespace qyolo::data {
 
@@ -45,11 +43,8 @@ std::vector<uint8_t> gunzip(const std::vector<uint8_t>& compressed, const std::s
 }
 
 std::vector<uint8_t> read_gzip_file(const std::filesystem::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw Error(SourceLocation{path.string()}, "cannot open file for reading");
-  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)),
-                                   std::istreambuf_iterator<char>());
-  return gunzip(bytes, path.string());
+  const std::string file = read_file(path, "the gzip file");
+  return gunzip(std::vector<uint8_t>(file.begin(), file.end()), path.string());
 }
 
 }  // namespace qyolo::data

@@ -1,10 +1,9 @@
 #include "qyolo/data/idx.h"
 
-#include <fstream>
-#include <iterator>
 #include <string>
 
 #include "qyolo/core/error.h"
+#include "qyolo/core/read_file.h"
 #include "qyolo/data/gzip.h"
 
 namespace qyolo::data {
@@ -16,15 +15,12 @@ int64_t IdxArray::item_size() const {
 }
 
 IdxArray read_idx(const std::filesystem::path& path) {
-  if (!std::filesystem::exists(path)) {
-    throw Error(SourceLocation{path.string()}, "IDX file not found");
-  }
   std::vector<uint8_t> bytes;
   if (path.extension() == ".gz") {
     bytes = read_gzip_file(path);
   } else {
-    std::ifstream file(path, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+    const std::string file = read_file(path, "the IDX file");
+    bytes.assign(file.begin(), file.end());
   }
   // Magic: two zero bytes, the element type (0x08 = unsigned byte), the number of dimensions.
   if (bytes.size() < 4 || bytes[0] != 0 || bytes[1] != 0) {

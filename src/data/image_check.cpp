@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
-#include <iterator>
 #include <opencv2/imgcodecs.hpp>
 #include <vector>
+
+#include "qyolo/core/read_file.h"
 
 namespace qyolo::data {
 namespace {
@@ -50,13 +50,13 @@ bool is_image_file(const std::filesystem::path& path) {
 
 ImageCheck check_image(const std::filesystem::path& path) {
   ImageCheck check;
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    check.problem = "cannot open the file";
+  std::error_code unreadable;
+  const std::string file = read_file(path, unreadable);
+  if (unreadable) {
+    check.problem = "cannot read the file: " + unreadable.message();
     return check;
   }
-  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)),
-                                   std::istreambuf_iterator<char>());
+  const std::vector<uint8_t> bytes(file.begin(), file.end());
   if (bytes.empty()) {
     check.problem = "empty file";
     return check;

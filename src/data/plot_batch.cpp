@@ -5,6 +5,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "qyolo/core/class_colors.h"
 #include "qyolo/core/error.h"
 
 namespace qyolo::data {
@@ -26,15 +27,6 @@ cv::Mat instance_mask(const Batch& batch, int64_t image, int64_t row, int64_t ra
 }
 
 }  // namespace
-
-cv::Scalar class_colour(int cls) {
-  // Hues spaced by the golden angle stay distinct for many classes.
-  const double hue = std::fmod(cls * 137.508, 360.0) / 2.0;  // OpenCV hue range is [0, 180)
-  cv::Mat hsv(1, 1, CV_8UC3, cv::Scalar(hue, 200, 235)), bgr;
-  cv::cvtColor(hsv, bgr, cv::COLOR_HSV2BGR);
-  const auto v = bgr.at<cv::Vec3b>(0, 0);
-  return {static_cast<double>(v[0]), static_cast<double>(v[1]), static_cast<double>(v[2])};
-}
 
 cv::Mat plot_batch(const Batch& batch, const std::vector<std::string>& names,
                    const BatchPlotOptions& options) {
@@ -65,7 +57,8 @@ cv::Mat plot_batch(const Batch& batch, const std::vector<std::string>& names,
       const double conf = prediction ? targets[row][6].item<double>() : 1.0;
       if (prediction && conf < options.conf_threshold) continue;
       const int cls = static_cast<int>(targets[row][1].item<float>());
-      const cv::Scalar colour = class_colour(cls);
+      const Bgr bgr = class_color(cls);
+      const cv::Scalar colour(bgr.b, bgr.g, bgr.r);
       if (batch.masks.defined()) {
         const cv::Mat mask = instance_mask(batch, i, row, rank, tile.size());
         cv::Mat tinted(tile.size(), CV_8UC3, colour), blended;

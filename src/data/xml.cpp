@@ -4,10 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
-#include <sstream>
 
 #include "qyolo/core/error.h"
+#include "qyolo/core/read_file.h"
 
 namespace qyolo::data {
 namespace {
@@ -89,11 +88,7 @@ XmlElement parse_xml(const std::string& text, const std::string& source) {
 }
 
 XmlElement read_xml_file(const std::filesystem::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw Error(SourceLocation{path.string()}, "cannot open the XML file");
-  std::ostringstream text;
-  text << file.rdbuf();
-  return parse_xml(text.str(), path.string());
+  return parse_xml(read_file(path, "the XML file"), path.string());
 }
 
 }  // namespace qyolo::data

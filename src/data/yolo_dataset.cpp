@@ -15,6 +15,7 @@
 
 #include "qyolo/core/checkpoint.h"
 #include "qyolo/core/error.h"
+#include "qyolo/core/read_file.h"
 #include "qyolo/data/byte_text.h"
 #include "qyolo/data/image_check.h"
 
@@ -25,13 +26,6 @@ namespace {
 // 2: CBOR instead of JSON text, whose strings must be UTF-8 while file names and label lines
 // are arbitrary bytes. Caches of other versions are rebuilt.
 constexpr int kCacheVersion = 2;
-
-std::string read_text(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
 
 // fnmatch for one path component: '*' any run, '?' one character.
 bool wildcard_match(const char* pattern, const char* name) {
@@ -80,7 +74,7 @@ void add_glob(const fs::path& pattern, std::vector<fs::path>& out) {
 }
 
 void add_list_file(const fs::path& list, std::vector<fs::path>& out) {
-  std::istringstream lines(read_text(list));
+  std::istringstream lines(read_file(list, "the image list"));
   std::string line;
   while (std::getline(lines, line)) {
     line.erase(line.find_last_not_of(" \t\r\n") + 1);
@@ -196,7 +190,9 @@ ScannedImage scan_one(const fs::path& image, const fs::path& label, int nc) {
     s.usable = true;
     s.item.width = check.width;
     s.item.height = check.height;
-    if (s.has_label_file) s.item.labels = parse_yolo_labels(read_text(label), label, nc, collect);
+    if (s.has_label_file) {
+      s.item.labels = parse_yolo_labels(read_file(label, "the label file"), label, nc, collect);
+    }
   }
   s.events = collect.events();
   return s;
@@ -377,8 +373,9 @@ ScanResult scan_yolo_dataset(const std::vector<fs::path>& sources, const ScanOpt
   if (options.cache) {
     result.cache_path = cache_path_for(label_paths.front());
     if (fs::is_regular_file(result.cache_path)) {
+      std::error_code unreadable;  // an unreadable cache is rebuilt, as a damaged one is
       const nlohmann::json cache = nlohmann::json::from_cbor(
-          read_text(result.cache_path), /*strict=*/true, /*allow_exceptions=*/false);
+          read_file(result.cache_path, unreadable), /*strict=*/true, /*allow_exceptions=*/false);
       if (cache.is_object() && cache.value("version", 0) == kCacheVersion &&
           cache.value("nc", -1) == options.nc &&
           cache.value("labels_dir", "") == options.labels_dir && cache.contains("images") &&

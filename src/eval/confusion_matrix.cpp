@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "qyolo/eval/boxes.h"
+#include "qyolo/geometry/boxes.h"
 
 namespace qyolo::eval {
 
@@ -42,8 +42,9 @@ void ConfusionMatrix::process_batch(const std::optional<torch::Tensor>& detectio
   for (int64_t i = 0; i < dets.size(0); ++i) {
     det_classes[i] = checked_class(dets[i][5].item<float>(), "detection");
   }
-  auto iou = box_iou(labels.index({Slice(), Slice(1, 5)}), dets.index({Slice(), Slice(0, 4)}))
-                 .contiguous();
+  auto iou =
+      geometry::box_iou(labels.index({Slice(), Slice(1, 5)}), dets.index({Slice(), Slice(0, 4)}))
+          .contiguous();
   struct Match {
     int64_t label, det;
     float iou;

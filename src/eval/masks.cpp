@@ -1,19 +1,11 @@
 #include "qyolo/eval/masks.h"
 
 #include "qyolo/eval/matching.h"
+#include "qyolo/geometry/masks.h"
 
 namespace qyolo::eval {
 
 namespace F = torch::nn::functional;
-
-torch::Tensor crop_mask(const torch::Tensor& masks, const torch::Tensor& boxes) {
-  const int64_t h = masks.size(1), w = masks.size(2);
-  auto c = boxes.unsqueeze(2).chunk(4, 1);  // each (n,1,1)
-  auto cols = torch::arange(w, boxes.options()).view({1, 1, w});
-  auto rows = torch::arange(h, boxes.options()).view({1, h, 1});
-  auto inside = (cols >= c[0]) * (cols < c[2]) * (rows >= c[1]) * (rows < c[3]);
-  return masks * inside;
-}
 
 namespace {
 
@@ -44,7 +36,7 @@ torch::Tensor process_mask(const torch::Tensor& protos, const torch::Tensor& coe
   scaled.select(1, 2).mul_(sx);
   scaled.select(1, 3).mul_(sy);
   scaled.select(1, 1).mul_(sy);
-  masks = crop_mask(masks, scaled);
+  masks = geometry::crop_mask(masks, scaled);
   if (upsample) {
     masks = upsample_to(masks, image_hw);
   }
@@ -54,13 +46,7 @@ torch::Tensor process_mask(const torch::Tensor& protos, const torch::Tensor& coe
 torch::Tensor process_mask_upsample(const torch::Tensor& protos, const torch::Tensor& coefficients,
                                     const torch::Tensor& boxes, std::array<int64_t, 2> image_hw) {
   auto masks = upsample_to(mask_logits_to_probabilities(protos, coefficients), image_hw);
-  return crop_mask(masks, boxes).gt_(0.5);
-}
-
-torch::Tensor mask_iou(const torch::Tensor& masks1, const torch::Tensor& masks2, double eps) {
-  auto inter = masks1.matmul(masks2.t()).clamp_min(0);
-  auto uni = (masks1.sum(1).unsqueeze(1) + masks2.sum(1).unsqueeze(0)) - inter;
-  return inter / (uni + eps);
+  return geometry::crop_mask(masks, boxes).gt_(0.5);
 }
 
 torch::Tensor split_overlap_mask(const torch::Tensor& overlap_mask, int64_t num_labels) {
@@ -77,8 +63,8 @@ torch::Tensor process_batch_masks(const torch::Tensor& detections, const torch::
   if (gt_masks.sizes().slice(1) != pred_masks.sizes().slice(1)) {
     gt_masks = upsample_to(gt_masks, {pred_masks.size(1), pred_masks.size(2)}).gt_(0.5);
   }
-  auto iou = mask_iou(gt_masks.view({gt_masks.size(0), -1}),
-                      pred_masks.to(torch::kFloat).view({pred_masks.size(0), -1}));
+  auto iou = geometry::mask_iou(gt_masks.view({gt_masks.size(0), -1}),
+                                pred_masks.to(torch::kFloat).view({pred_masks.size(0), -1}));
   return match_predictions(iou, labels.select(1, 0), detections.select(1, 5), iou_thresholds);
 }
 

@@ -1,6 +1,6 @@
 #include "qyolo/eval/matching.h"
 
-#include "qyolo/eval/boxes.h"
+#include "qyolo/geometry/boxes.h"
 
 namespace qyolo::eval {
 
@@ -57,8 +57,8 @@ torch::Tensor match_predictions(const torch::Tensor& iou, const torch::Tensor& l
 
 torch::Tensor process_batch(const torch::Tensor& detections, const torch::Tensor& labels,
                             const torch::Tensor& iou_thresholds) {
-  auto iou =
-      box_iou(labels.index({Slice(), Slice(1, 5)}), detections.index({Slice(), Slice(0, 4)}));
+  auto iou = geometry::box_iou(labels.index({Slice(), Slice(1, 5)}),
+                               detections.index({Slice(), Slice(0, 4)}));
   return match_predictions(iou, labels.select(1, 0), detections.select(1, 5), iou_thresholds);
 }
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "qyolo/eval/boxes.h"
+#include "qyolo/geometry/boxes.h"
 
 namespace qyolo::eval {
 
@@ -133,7 +133,7 @@ std::vector<torch::Tensor> non_max_suppression(const torch::Tensor& prediction,
     // conf = obj * cls. The reference scales every column after obj, the mask coefficients
     // included; seg parity depends on reproducing that.
     x.index({Slice(), Slice(5, torch::indexing::None)}).mul_(x.index({Slice(), Slice(4, 5)}));
-    auto box = xywh2xyxy(x.index({Slice(), Slice(0, 4)}));
+    auto box = geometry::xywh2xyxy(x.index({Slice(), Slice(0, 4)}));
     auto mask = x.index({Slice(), Slice(mask_start, torch::indexing::None)});
     auto cls_conf = x.index({Slice(), Slice(5, mask_start)});
     if (multi_label) {

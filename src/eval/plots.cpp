@@ -11,6 +11,7 @@
 #include "chart.h"
 #include "csv_table.h"
 #include "qyolo/core/checkpoint.h"
+#include "qyolo/core/class_colors.h"
 #include "qyolo/core/error.h"
 
 namespace qyolo::eval {
@@ -77,17 +78,12 @@ std::vector<double> gaussian_smooth(const std::vector<double>& y, double sigma) 
   return out;
 }
 
-}  // namespace
-
-cv::Scalar class_color(int64_t cls) {
-  static const unsigned kPalette[] = {0xFF3838, 0xFF9D97, 0xFF701F, 0xFFB21D, 0xCFD231,
-                                      0x48F90A, 0x92CC17, 0x3DDB86, 0x1A9334, 0x00D4BB,
-                                      0x2C99A8, 0x00C2FF, 0x344593, 0x6473FF, 0x0018EC,
-                                      0x8438FF, 0x520085, 0xCB38FF, 0xFF95C8, 0xFF37C7};
-  const unsigned rgb = kPalette[((cls % 20) + 20) % 20];
-  return {static_cast<double>(rgb & 0xFF), static_cast<double>((rgb >> 8) & 0xFF),
-          static_cast<double>((rgb >> 16) & 0xFF)};
+cv::Scalar class_scalar(int64_t cls) {
+  const Bgr color = class_color(cls);
+  return {static_cast<double>(color.b), static_cast<double>(color.g), static_cast<double>(color.r)};
 }
+
+}  // namespace
 
 std::string class_name(const std::vector<std::string>& names, int64_t cls) {
   return cls >= 0 && cls < static_cast<int64_t>(names.size()) ? names[cls] : std::to_string(cls);
@@ -108,7 +104,7 @@ void plot_pr_curve(const ApPerClass& result, const std::vector<std::string>& nam
       mean[i] += y[i] / nc;
     }
     const int64_t cls = result.classes[c].item<int64_t>();
-    const cv::Scalar color = legend ? class_color(cls) : kGrey;
+    const cv::Scalar color = legend ? class_scalar(cls) : kGrey;
     chart.line(px, y, color, 1);
     if (legend) {
       chart.legend_entry(class_name(names, cls) + " " + fixed(result.ap[c][0].item<double>(), 3),
@@ -132,7 +128,7 @@ void plot_metric_curve(const torch::Tensor& confidence, const torch::Tensor& cur
   const bool legend = nc > 0 && nc < kMaxLegendClasses;
   for (int64_t c = 0; c < nc; ++c) {
     const int64_t cls = c < static_cast<int64_t>(classes.size()) ? classes[c] : c;
-    const cv::Scalar color = legend ? class_color(cls) : kGrey;
+    const cv::Scalar color = legend ? class_scalar(cls) : kGrey;
     chart.line(px, row(curves[c]), color, 1);
     if (legend) {
       chart.legend_entry(class_name(names, cls), color);
@@ -264,7 +260,7 @@ void draw_detections(cv::Mat& image, const torch::Tensor& detections,
     for (int64_t i = 0; i < n; ++i) {
       cv::Mat mask(image.rows, image.cols, CV_8UC1, m[i].data_ptr<uint8_t>());
       cv::Mat colored(image.size(), CV_8UC3,
-                      class_color(static_cast<int64_t>(dets[i][5].item<float>())));
+                      class_scalar(static_cast<int64_t>(dets[i][5].item<float>())));
       cv::Mat blended;
       cv::addWeighted(image, 1 - mask_alpha, colored, mask_alpha, 0, blended);
       blended.copyTo(image, mask);
@@ -277,7 +273,7 @@ void draw_detections(cv::Mat& image, const torch::Tensor& detections,
   auto a = dets.accessor<float, 2>();
   for (int64_t i = 0; i < n; ++i) {
     const int64_t cls = static_cast<int64_t>(a[i][5]);
-    const cv::Scalar color = class_color(cls);
+    const cv::Scalar color = class_scalar(cls);
     const cv::Point p1(static_cast<int>(a[i][0]), static_cast<int>(a[i][1]));
     const cv::Point p2(static_cast<int>(a[i][2]), static_cast<int>(a[i][3]));
     cv::rectangle(image, p1, p2, color, lw, cv::LINE_AA);

@@ -17,11 +17,11 @@
 #include "qyolo/data/dataset.h"
 #include "qyolo/data/letterbox.h"
 #include "qyolo/data/yolo_dataset.h"
-#include "qyolo/eval/boxes.h"
 #include "qyolo/eval/masks.h"
 #include "qyolo/eval/nms.h"
 #include "qyolo/eval/plots.h"
 #include "qyolo/eval/validator.h"
+#include "qyolo/geometry/boxes.h"
 #include "qyolo/nn/image_size.h"
 
 namespace qyolo::eval {
@@ -78,7 +78,7 @@ std::string format_g(double v) {
 void write_labels(const std::filesystem::path& file, const torch::Tensor& boxes,
                   std::array<int64_t, 2> hw, bool save_conf) {
   if (boxes.size(0) == 0) return;  // detect.py writes no file for an empty image
-  auto xywh = xyxy2xywh(boxes.narrow(1, 0, 4));
+  auto xywh = geometry::xyxy2xywh(boxes.narrow(1, 0, 4));
   const double gain[4] = {static_cast<double>(hw[1]), static_cast<double>(hw[0]),
                           static_cast<double>(hw[1]), static_cast<double>(hw[0])};
   std::ofstream out(file, std::ios::app);

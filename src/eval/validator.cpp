@@ -7,10 +7,10 @@
 #include "qyolo/core/progress.h"
 #include "qyolo/data/byte_text.h"
 #include "qyolo/data/letterbox.h"
-#include "qyolo/eval/boxes.h"
 #include "qyolo/eval/masks.h"
 #include "qyolo/eval/matching.h"
 #include "qyolo/eval/nms.h"
+#include "qyolo/geometry/boxes.h"
 
 namespace qyolo::eval {
 namespace {
@@ -167,7 +167,7 @@ ValidationResult validate(nn::ModelImpl& model, data::Loader& loader, int64_t nu
                                                     original_hw, &shapes->placement));
       torch::Tensor correct_masks = correct;
       if (nl) {
-        const auto tbox = data::scale_boxes(input_hw, xywh2xyxy(labels.narrow(1, 1, 4)),
+        const auto tbox = data::scale_boxes(input_hw, geometry::xywh2xyxy(labels.narrow(1, 1, 4)),
                                             original_hw, &shapes->placement);
         const auto labelsn = torch::cat({labels.narrow(1, 0, 1), tbox}, 1);
         correct = process_batch(predn, labelsn, iouv);
@@ -184,7 +184,7 @@ ValidationResult validate(nn::ModelImpl& model, data::Loader& loader, int64_t nu
         mask_stats.add(correct_masks, pred.select(1, 4), pred.select(1, 5), labels.select(1, 0));
       if (o.save_json()) {
         const auto image_id = coco_image_id(batch->paths[si]);
-        auto xywh = xyxy2xywh(predn.narrow(1, 0, 4));
+        auto xywh = geometry::xyxy2xywh(predn.narrow(1, 0, 4));
         xywh.narrow(1, 0, 2).sub_(xywh.narrow(1, 2, 2) / 2);
         for (int64_t i = 0; i < npr; ++i) {
           const int cls = static_cast<int>(predn[i][5].item<float>());

@@ -1,12 +1,11 @@
 #include "qyolo/export/packed_format.h"
 
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "qyolo/core/checkpoint.h"
 #include "qyolo/core/error.h"
+#include "qyolo/core/read_file.h"
 
 namespace qyolo::exporter {
 namespace {
@@ -107,9 +106,7 @@ void write_packed_model(const PackedModel& model, const std::filesystem::path& p
 }
 
 PackedModel read_packed_model(const std::filesystem::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error("cannot open '" + path.string() + "'");
-  const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const std::string bytes = read_file(path, "the qyolo-int model");
   if (bytes.size() < 20 || std::memcmp(bytes.data(), kMagic, 8) != 0) {
     throw Error("'" + path.string() + "' is not a qyolo-int model (no QYOLOINT header)");
   }

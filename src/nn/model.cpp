@@ -1,27 +1,15 @@
 #include "qyolo/nn/model.h"
 
-#include <fstream>
-#include <sstream>
 #include <unordered_set>
 
 #include "qyolo/core/error.h"
+#include "qyolo/core/read_file.h"
 #include "qyolo/nn/batch_norms.h"
 
 namespace qyolo::nn {
-namespace {
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream file(path);
-  if (!file) throw Error(SourceLocation{path.string()}, "cannot open the model yaml");
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
-}  // namespace
 
 ModelImpl::ModelImpl(const std::filesystem::path& yaml, int64_t nc)
-    : ModelImpl(YamlSource{read_text(yaml), yaml.string()}, nc) {}
+    : ModelImpl(YamlSource{read_file(yaml, "the model yaml"), yaml.string()}, nc) {}
 
 ModelImpl::ModelImpl(const YamlSource& yaml, int64_t nc) {
   build(yaml, nc);

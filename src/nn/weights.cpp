@@ -1,10 +1,9 @@
 #include "qyolo/nn/weights.h"
 
-#include <fstream>
-#include <iterator>
 #include <sstream>
 
 #include "qyolo/core/error.h"
+#include "qyolo/core/read_file.h"
 
 namespace qyolo::nn {
 namespace {
@@ -98,9 +97,8 @@ std::map<std::string, torch::Tensor> read_state_dict(const std::filesystem::path
 }
 
 WeightsFile read_weights_file(const std::filesystem::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw Error(SourceLocation{path.string()}, "cannot open the weights file");
-  std::vector<char> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const std::string file = read_file(path, "the weights file");
+  const std::vector<char> bytes(file.begin(), file.end());
   const std::string expected =
       "expected torch.save of a plain dict {name: tensor, ...} (tools/convert_weights.py) or of "
       "a dict with such a 'state_dict' entry";

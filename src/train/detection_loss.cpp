@@ -1,6 +1,6 @@
 #include "qyolo/train/detection_loss.h"
 
-#include "qyolo/eval/boxes.h"
+#include "qyolo/geometry/boxes.h"
 #include "qyolo/train/bce_criterion.h"
 
 namespace qyolo::train {
@@ -142,7 +142,7 @@ DetectionTerms DetectionLoss::assigned_terms(const std::vector<torch::Tensor>& p
       const auto pxy = ps.index({Slice(), Slice(0, 2)}).sigmoid() * 2 - 0.5;
       const auto pwh = (ps.index({Slice(), Slice(2, 4)}).sigmoid() * 2).pow(2) * tg.anchors[i];
       const auto pbox = torch::cat({pxy, pwh}, 1);
-      auto iou = eval::bbox_iou(pbox, tg.box[i], true, eval::IouKind::kCIoU).squeeze();
+      auto iou = geometry::bbox_iou(pbox, tg.box[i], true, geometry::IouKind::kCIoU).squeeze();
       lbox = lbox + (1.0 - iou).mean();
 
       iou = iou.detach().clamp_min(0).to(tobj.dtype());

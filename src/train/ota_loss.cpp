@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "qyolo/eval/boxes.h"
+#include "qyolo/geometry/boxes.h"
 
 namespace qyolo::train {
 
@@ -36,7 +36,7 @@ DetectionTargets OtaLoss::assign(const std::vector<torch::Tensor>& preds,
     const auto this_target = all_targets.index({rows});
     const int64_t num_gt = this_target.size(0);
     if (num_gt == 0) continue;
-    const auto txyxy = eval::xywh2xyxy(this_target.index({Slice(), Slice(2, 6)}) * image_size);
+    const auto txyxy = geometry::xywh2xyxy(this_target.index({Slice(), Slice(2, 6)}) * image_size);
 
     std::vector<torch::Tensor> pxyxys, p_cls, p_obj, layer, all_b, all_a, all_gj, all_gi, all_anch;
     for (int64_t i = 0; i < nl; ++i) {
@@ -51,7 +51,7 @@ DetectionTargets OtaLoss::assign(const std::vector<torch::Tensor>& preds,
       const auto grid = torch::stack({gi, gj}, 1).to(fopts);
       const auto pxy = (fg.index({Slice(), Slice(0, 2)}).sigmoid() * 2 - 0.5 + grid) * stride[i];
       const auto pwh = (fg.index({Slice(), Slice(2, 4)}).sigmoid() * 2).pow(2) * anch * stride[i];
-      pxyxys.push_back(eval::xywh2xyxy(torch::cat({pxy, pwh}, 1)));
+      pxyxys.push_back(geometry::xywh2xyxy(torch::cat({pxy, pwh}, 1)));
       layer.push_back(torch::full({b.size(0)}, i, long_opts));
       all_b.push_back(b);
       all_a.push_back(a);
@@ -64,7 +64,7 @@ DetectionTargets OtaLoss::assign(const std::vector<torch::Tensor>& preds,
     if (m == 0) continue;
 
     // The reference's box_iou has no eps in the union.
-    const auto iou = eval::box_iou(txyxy, pxyxy, 0.0);
+    const auto iou = geometry::box_iou(txyxy, pxyxy, 0.0);
     const auto iou_cost = -torch::log(iou + 1e-8);
     const auto top = std::get<0>(torch::topk(iou, std::min<int64_t>(10, m), 1));
     const auto dynamic_k = top.sum(1).to(torch::kInt).clamp_min(1);

@@ -1,7 +1,7 @@
 #include "qyolo/train/segmentation_loss.h"
 
-#include "qyolo/eval/boxes.h"
-#include "qyolo/eval/masks.h"
+#include "qyolo/geometry/boxes.h"
+#include "qyolo/geometry/masks.h"
 
 namespace qyolo::train {
 
@@ -50,7 +50,7 @@ LossOutput SegmentationLoss::operator()(const std::vector<torch::Tensor>& preds,
     if (b.size(0) == 0) continue;
     const auto pmask = terms.positives[i].index({Slice(), Slice(5 + nc, 5 + nc + nm)});
     const auto area = tg.xywhn[i].index({Slice(), Slice(2, 4)}).prod(1);
-    const auto box = eval::xywh2xyxy(tg.xywhn[i] * mask_scale);
+    const auto box = geometry::xywh2xyxy(tg.xywhn[i] * mask_scale);
     for (const auto& bi : std::get<0>(torch::_unique(b)).unbind()) {
       const auto sel = b == bi;
       const auto image = bi.item<int64_t>();
@@ -63,8 +63,8 @@ LossOutput SegmentationLoss::operator()(const std::vector<torch::Tensor>& preds,
           pmask.index({sel}).matmul(proto[image].view({nm, -1})).view({-1, mask_h, mask_w});
       const auto bce = F::binary_cross_entropy_with_logits(
           logits, gt, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
-      lseg =
-          lseg + (eval::crop_mask(bce, box.index({sel})).mean({1, 2}) / area.index({sel})).mean();
+      lseg = lseg +
+             (geometry::crop_mask(bce, box.index({sel})).mean({1, 2}) / area.index({sel})).mean();
     }
   }
   lseg = lseg * (detection_.options().hyp().box / static_cast<double>(bs));

@@ -4,6 +4,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "augment_synthetic.h"
+#include "qyolo/core/class_colors.h"
 #include "qyolo/data/bench_loader.h"
 #include "qyolo/data/loader.h"
 #include "qyolo/data/plot_batch.h"
@@ -38,7 +39,8 @@ TEST(LoaderPlot, TrainBatchPictureShowsTheGridAndBoxes) {
   const cv::Mat exact = plot_batch(*batch, {"blue", "green", "red"});
   for (int64_t row = 0; row < std::min<int64_t>(batch->targets.size(0), 5); ++row) {
     const int cls = static_cast<int>(batch->targets[row][1].item<float>());
-    const cv::Scalar c = class_colour(cls);
+    const Bgr bgr = class_color(cls);
+    const cv::Scalar c(bgr.b, bgr.g, bgr.r);
     cv::Mat hits;
     cv::inRange(exact, c, c, hits);
     EXPECT_GT(cv::countNonZero(hits), 20) << "class " << cls;

@@ -3,20 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "qyolo/eval/matching.h"
+#include "qyolo/geometry/masks.h"
 
 namespace qyolo::eval {
 namespace {
 
 using torch::indexing::Slice;
-
-TEST(Masks, CropKeepsHalfOpenBox) {
-  auto masks = torch::ones({1, 6, 8});
-  auto cropped = crop_mask(masks, torch::tensor({{2.0, 1.0, 5.0, 3.0}}));
-  EXPECT_EQ(cropped.sum().item<float>(), 3 * 2);
-  EXPECT_EQ(cropped[0][1][2].item<float>(), 1);
-  EXPECT_EQ(cropped[0][3][2].item<float>(), 0);
-  EXPECT_EQ(cropped[0][1][5].item<float>(), 0);
-}
 
 TEST(Masks, ProcessMaskFromPrototypes) {
   // One prototype channel, positive everywhere: the mask is the box scaled to the proto grid.
@@ -40,7 +32,7 @@ TEST(Masks, IouAndMatching) {
   auto pred = torch::zeros({2, 4, 4});
   pred.index_put_({0, Slice(0, 2), Slice(0, 2)}, 1);
   pred.index_put_({1, Slice(2, 4), Slice(1, 4)}, 1);  // IoU 4/6 with gt 1
-  auto iou = mask_iou(gt.view({2, -1}), pred.view({2, -1}));
+  auto iou = geometry::mask_iou(gt.view({2, -1}), pred.view({2, -1}));
   EXPECT_NEAR(iou[0][0].item<float>(), 1.0, 1e-6);
   EXPECT_NEAR(iou[1][1].item<float>(), 4.0 / 6.0, 1e-6);
   auto labels = torch::tensor({{0.0, 0.0, 0.0, 2.0, 2.0}, {1.0, 2.0, 2.0, 4.0, 4.0}});

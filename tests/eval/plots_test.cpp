@@ -6,7 +6,9 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "qyolo/core/class_colors.h"
 #include "qyolo/core/error.h"
+#include "qyolo/data/plot_batch.h"
 #include "qyolo/eval/matching.h"
 #include "support/test_support.h"
 
@@ -149,11 +151,29 @@ TEST(Plots, DrawDetectionsWithMasks) {
   draw_detections(image, dets, {"person", "bike", "car", "dog"}, masks);
   // Inside the first mask the class colour is blended in; the second box outline has its colour.
   const cv::Vec3b inside = image.at<cv::Vec3b>(60, 40);
-  const cv::Scalar c0 = class_color(0);
-  EXPECT_NEAR(inside[2], 0.5 * 40 + 0.5 * c0[2], 2);
+  EXPECT_NEAR(inside[2], 0.5 * 40 + 0.5 * class_color(0).r, 2);
   const cv::Vec3b edge = image.at<cv::Vec3b>(110, 115);
-  const cv::Scalar c3 = class_color(3);
-  EXPECT_EQ(edge, cv::Vec3b(c3[0], c3[1], c3[2]));
+  const Bgr c3 = class_color(3);
+  EXPECT_EQ(edge, cv::Vec3b(c3.b, c3.g, c3.r));
+}
+
+// train_batch*.jpg / val_batch*.jpg (data::plot_batch) and detect's pictures (draw_detections)
+// draw a class in the same palette colour.
+TEST(Plots, BatchPicturesAndDetectionsShareTheClassColors) {
+  for (const int64_t cls : {0, 3, 11}) {
+    data::Batch batch;
+    batch.images = torch::full({1, 3, 64, 64}, 90, torch::kUInt8);
+    // A box from (16, 16) to (48, 48) in both pictures.
+    batch.targets = torch::tensor({{0.0f, static_cast<float>(cls), 0.5f, 0.5f, 0.5f, 0.5f}});
+    const cv::Mat grid = data::plot_batch(batch, {});
+    cv::Mat drawn(64, 64, CV_8UC3, cv::Scalar(90, 90, 90));
+    draw_detections(
+        drawn, torch::tensor({{16.0f, 16.0f, 48.0f, 48.0f, 0.9f, static_cast<float>(cls)}}), {});
+    const Bgr expected = class_color(cls);
+    const cv::Vec3b palette(expected.b, expected.g, expected.r);
+    EXPECT_EQ(grid.at<cv::Vec3b>(48, 32), palette) << "plot_batch, class " << cls;
+    EXPECT_EQ(drawn.at<cv::Vec3b>(48, 32), palette) << "draw_detections, class " << cls;
+  }
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // Picture of a training batch (train_batch0.jpg): up to 16 images in a square grid with their
-// boxes, class names and masks, to check what the model is fed.
+// boxes, class names and masks in their class_color, to check what the model is fed.
 #pragma once
 
 #include <filesystem>
@@ -27,8 +27,5 @@ cv::Mat plot_batch(const Batch& batch, const std::vector<std::string>& names,
 // Writes plot_batch() to `path` (format from the extension, e.g. train_batch0.jpg).
 void save_batch_plot(const Batch& batch, const std::vector<std::string>& names,
                      const std::filesystem::path& path, const BatchPlotOptions& options = {});
-
-// A distinct BGR colour per class id.
-cv::Scalar class_colour(int cls);
 
 }  // namespace qyolo::data

@@ -1,15 +1,11 @@
 // Instance-mask helpers of the segmentation validator (ultralytics yolov5 v7.0
-// utils/segment/general.py and segment/val.py): prototype masks -> instance masks, mask IoU and
-// mask-based matching.
+// utils/segment/general.py and segment/val.py): prototype masks -> instance masks, overlap masks
+// -> one mask per label, and mask-based matching. Cropping and mask IoU are geometry/masks.h.
 #pragma once
 
 #include <torch/torch.h>
 
 namespace qyolo::eval {
-
-// Zeroes everything outside each box: masks (n,h,w), boxes (n,4) x1,y1,x2,y2 in mask pixels;
-// a pixel (x,y) stays when x1 <= x < x2 and y1 <= y < y2.
-torch::Tensor crop_mask(const torch::Tensor& masks, const torch::Tensor& boxes);
 
 // Instance masks from prototypes (c,mh,mw) and coefficients (n,c) for boxes (n,4) given in the
 // input image of size `image_hw`: sigmoid(coeffs @ protos), cropped to the boxes scaled to the
@@ -22,9 +18,6 @@ torch::Tensor process_mask(const torch::Tensor& protos, const torch::Tensor& coe
 // The "more accurate" variant: upsample to image_hw first, then crop with the image boxes.
 torch::Tensor process_mask_upsample(const torch::Tensor& protos, const torch::Tensor& coefficients,
                                     const torch::Tensor& boxes, std::array<int64_t, 2> image_hw);
-
-// IoU of flattened masks (n,k) x (m,k) -> (n,m) (eps 1e-7 in the union).
-torch::Tensor mask_iou(const torch::Tensor& masks1, const torch::Tensor& masks2, double eps = 1e-7);
 
 // Splits an overlap-encoded mask (1,h,w) whose pixel value i+1 marks label i into (n,h,w) 0/1.
 torch::Tensor split_overlap_mask(const torch::Tensor& overlap_mask, int64_t num_labels);

@@ -13,9 +13,6 @@
 
 namespace qyolo::eval {
 
-// The ultralytics 20-colour palette, cycled by class index (BGR for OpenCV).
-cv::Scalar class_color(int64_t cls);
-
 // Class name for an index, or the index itself when `names` is too short.
 std::string class_name(const std::vector<std::string>& names, int64_t cls);
 
@@ -54,7 +51,7 @@ void plot_oscillation(const std::filesystem::path& oscillation_csv,
 void plot_latent_vs_ema(const std::filesystem::path& results_csv,
                         const std::filesystem::path& file);
 
-// Draws detections (n, >=6) x1,y1,x2,y2,conf,cls on a BGR image: class-coloured boxes with
+// Draws detections (n, >=6) x1,y1,x2,y2,conf,cls on a BGR image: boxes in their class_color with
 // "name conf" labels; `masks` (n,h,w) of the image size, when given, are blended in first.
 void draw_detections(cv::Mat& image, const torch::Tensor& detections,
                      const std::vector<std::string>& names, const torch::Tensor& masks = {},

@@ -1,10 +1,10 @@
-// Box conversions and overlaps shared by NMS, matching, losses and plots (ultralytics semantics).
-// Clipping lives with the letterbox geometry: qyolo::data::clip_boxes / scale_boxes.
+// Box conversions and overlaps of the losses and of evaluation (NMS, matching, the validator),
+// with ultralytics semantics. Clipping lives with the letterbox: data::clip_boxes / scale_boxes.
 #pragma once
 
 #include <torch/torch.h>
 
-namespace qyolo::eval {
+namespace qyolo::geometry {
 
 // (n,>=4) centre-size boxes -> corner boxes; columns past 4 are copied unchanged.
 torch::Tensor xywh2xyxy(const torch::Tensor& boxes);
@@ -22,4 +22,4 @@ enum class IouKind { kIoU, kGIoU, kDIoU, kCIoU };
 torch::Tensor bbox_iou(const torch::Tensor& box1, const torch::Tensor& box2, bool xywh = true,
                        IouKind kind = IouKind::kIoU, double eps = 1e-7);
 
-}  // namespace qyolo::eval
+}  // namespace qyolo::geometry

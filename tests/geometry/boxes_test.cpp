@@ -1,10 +1,10 @@
-#include "qyolo/eval/boxes.h"
+#include "qyolo/geometry/boxes.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-namespace qyolo::eval {
+namespace qyolo::geometry {
 namespace {
 
 TEST(Boxes, XywhRoundTrip) {
@@ -55,4 +55,4 @@ TEST(Boxes, CiouAlphaCarriesNoGradient) {
 }
 
 }  // namespace
-}  // namespace qyolo::eval
+}  // namespace qyolo::geometry

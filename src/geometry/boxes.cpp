@@ -1,8 +1,8 @@
-#include "qyolo/eval/boxes.h"
+#include "qyolo/geometry/boxes.h"
 
 #include <cmath>
 
-namespace qyolo::eval {
+namespace qyolo::geometry {
 
 using torch::indexing::Slice;
 
@@ -34,9 +34,9 @@ torch::Tensor box_iou(const torch::Tensor& boxes1, const torch::Tensor& boxes2, 
 torch::Tensor bbox_iou(const torch::Tensor& box1, const torch::Tensor& box2, bool xywh,
                        IouKind kind, double eps) {
   torch::Tensor b1x1, b1y1, b1x2, b1y2, b2x1, b2y1, b2x2, b2y2, w1, h1, w2, h2;
+  const auto c1 = box1.chunk(4, -1);
+  const auto c2 = box2.chunk(4, -1);
   if (xywh) {
-    auto c1 = box1.chunk(4, -1);
-    auto c2 = box2.chunk(4, -1);
     w1 = c1[2];
     h1 = c1[3];
     w2 = c2[2];
@@ -51,8 +51,6 @@ torch::Tensor bbox_iou(const torch::Tensor& box1, const torch::Tensor& box2, boo
     b2y1 = c2[1] - hh2;
     b2y2 = c2[1] + hh2;
   } else {
-    auto c1 = box1.chunk(4, -1);
-    auto c2 = box2.chunk(4, -1);
     b1x1 = c1[0];
     b1y1 = c1[1];
     b1x2 = c1[2];
@@ -94,4 +92,4 @@ torch::Tensor bbox_iou(const torch::Tensor& box1, const torch::Tensor& box2, boo
   return iou - (rho2 / c2 + v * alpha);
 }
 
-}  // namespace qyolo::eval
+}  // namespace qyolo::geometry
