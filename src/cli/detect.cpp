@@ -7,9 +7,9 @@
 #include "cli/model_source.h"
 #include "cli/runtime_options.h"
 #include "qyolo/core/error.h"
+#include "qyolo/core/run_dir.h"
 #include "qyolo/data/data_yaml.h"
 #include "qyolo/eval/predictor.h"
-#include "qyolo/train/trainer.h"
 
 namespace qyolo::cli {
 namespace {
@@ -61,7 +61,7 @@ int run(const DetectOptions& o) {
                                               .max_det(o.max_det)
                                               .classes(o.classes)
                                               .agnostic(o.agnostic));
-  const auto dir = train::increment_run_dir(std::filesystem::path(o.project) / o.name, o.exist_ok);
+  const auto dir = increment_run_dir(std::filesystem::path(o.project) / o.name, o.exist_ok);
   const auto summary = eval::run_detect(predictor, o.sources,
                                         eval::DetectRunOptions()
                                             .save_dir(dir)

@@ -9,6 +9,7 @@
 #include "cli/model_source.h"
 #include "cli/runtime_options.h"
 #include "qyolo/core/error.h"
+#include "qyolo/core/run_dir.h"
 #include "qyolo/data/create_loader.h"
 #include "qyolo/eval/coco_eval.h"
 #include "qyolo/eval/eval_report.h"
@@ -16,7 +17,6 @@
 #include "qyolo/eval/validation_plots.h"
 #include "qyolo/eval/validator.h"
 #include "qyolo/nn/image_size.h"
-#include "qyolo/train/trainer.h"
 
 namespace qyolo::cli {
 namespace {
@@ -109,7 +109,7 @@ int run_model(const EvalOptions& o) {
                                          .masks(seg)
                                          .save_json(true)
                                          .category_ids(category_ids));
-  const auto dir = train::increment_run_dir(std::filesystem::path(o.project) / o.name, o.exist_ok);
+  const auto dir = increment_run_dir(std::filesystem::path(o.project) / o.name, o.exist_ok);
   std::filesystem::create_directories(dir);
   std::cout << result.table(split.names) << "\n";
   std::printf("Speed: %.1fms inference, %.1fms NMS per image at shape (%d, 3, %d, %d)\n",

@@ -16,6 +16,7 @@
 #include "qyolo/core/finite_check.h"
 #include "qyolo/core/logging.h"
 #include "qyolo/core/progress.h"
+#include "qyolo/core/run_dir.h"
 #include "qyolo/data/create_loader.h"
 #include "qyolo/data/data_yaml.h"
 #include "qyolo/data/plot_batch.h"
@@ -43,14 +44,6 @@
 namespace qyolo::train {
 
 namespace fs = std::filesystem;
-
-fs::path increment_run_dir(const fs::path& base, bool exist_ok) {
-  if (exist_ok || !fs::exists(base)) return base;
-  for (int n = 2;; ++n) {
-    fs::path candidate = base.string() + std::to_string(n);
-    if (!fs::exists(candidate)) return candidate;
-  }
-}
 
 fs::path resume_run_dir(const fs::path& checkpoint, const config::TrainConfig& train) {
   const fs::path folder = checkpoint.parent_path();

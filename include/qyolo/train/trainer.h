@@ -34,9 +34,6 @@ struct TrainSummary {
 // warning, never the end of a run.
 TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions& options = {});
 
-// ultralytics increment_path: `base` if free (or exist_ok), else base2, base3, ...
-std::filesystem::path increment_run_dir(const std::filesystem::path& base, bool exist_ok);
-
 // The run folder a resumed run writes to: <run> for a checkpoint in <run>/weights/, else a new
 // folder <train.project>/<train.name> (incremented), as a fresh run from that config would use.
 std::filesystem::path resume_run_dir(const std::filesystem::path& checkpoint,
