@@ -2,10 +2,10 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
-#include "cli/input_file.h"
 #include "cli/runtime_options.h"
 #include "qyolo/core/checkpoint.h"
 #include "qyolo/core/error.h"
+#include "qyolo/core/input_file.h"
 #include "qyolo/data/data_yaml.h"
 #include "qyolo/eval/eval_split.h"
 #include "qyolo/nn/image_size.h"

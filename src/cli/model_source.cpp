@@ -2,9 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "cli/input_file.h"
 #include "qyolo/core/error.h"
 #include "qyolo/core/finite_check.h"
+#include "qyolo/core/input_file.h"
 #include "qyolo/data/data_yaml.h"
 #include "qyolo/quant/model_factory.h"
 
