@@ -4,7 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/inference_flags.h"
-#include "cli/model_source.h"
+#include "cli/model_source_flags.h"
 #include "cli/runtime_options.h"
 #include "qyolo/core/error.h"
 #include "qyolo/core/run_dir.h"
@@ -15,7 +15,7 @@ namespace qyolo::cli {
 namespace {
 
 struct DetectOptions {
-  ModelSourceOptions source;
+  quant::ModelSourceOptions source;
   RuntimeOptions runtime;
   std::vector<std::string> sources;
   std::string data;  // class names
@@ -36,7 +36,7 @@ struct DetectOptions {
 
 // Class names from --data, else from the run's data yaml; empty (indices are printed) when
 // neither can be read.
-std::vector<std::string> class_names(const DetectOptions& o, const LoadedModel& loaded) {
+std::vector<std::string> class_names(const DetectOptions& o, const quant::LoadedModel& loaded) {
   if (!o.data.empty()) return data::load_data_yaml(config::resolve_path(o.data)).names;
   if (!loaded.config || loaded.config->data.empty()) return {};
   try {
@@ -50,7 +50,7 @@ std::vector<std::string> class_names(const DetectOptions& o, const LoadedModel& 
 }
 
 int run(const DetectOptions& o) {
-  LoadedModel loaded = load_model_source(o.source);
+  quant::LoadedModel loaded = quant::load_model_source(o.source);
   const torch::Device device = o.runtime.apply(loaded.config ? loaded.config->train.device : "cpu");
   loaded.model->to(device);
   spdlog::info("{}", loaded.description);

@@ -6,7 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/inference_flags.h"
-#include "cli/model_source.h"
+#include "cli/model_source_flags.h"
 #include "cli/runtime_options.h"
 #include "qyolo/core/error.h"
 #include "qyolo/core/run_dir.h"
@@ -22,7 +22,7 @@ namespace qyolo::cli {
 namespace {
 
 struct EvalOptions {
-  ModelSourceOptions source;
+  quant::ModelSourceOptions source;
   RuntimeOptions runtime;
   std::string data;
   std::string coco;  // split name, e.g. val2017
@@ -66,7 +66,7 @@ int run_predictions(const EvalOptions& o) {
 }
 
 int run_model(const EvalOptions& o) {
-  LoadedModel loaded = load_model_source(o.source);
+  quant::LoadedModel loaded = quant::load_model_source(o.source);
   auto& model = *loaded.model;
   const torch::Device device = o.runtime.apply(loaded.config ? loaded.config->train.device : "cpu");
   model.to(device);

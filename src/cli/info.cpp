@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "cli/model_source.h"
+#include "cli/model_source_flags.h"
 #include "qyolo/nn/summary.h"
 #include "qyolo/quant/compression.h"
 #include "qyolo/quant/policy.h"
@@ -13,7 +13,7 @@ namespace qyolo::cli {
 namespace {
 
 struct InfoOptions {
-  ModelSourceOptions source;
+  quant::ModelSourceOptions source;
   int64_t img = 640;
   bool json = false;
 };
@@ -36,7 +36,7 @@ nlohmann::json summary_json(const nn::ModelSummary& s) {
 }
 
 int run_info(const InfoOptions& o) {
-  LoadedModel loaded = load_model_source(o.source);
+  quant::LoadedModel loaded = quant::load_model_source(o.source);
   auto& model = *loaded.model;
   const nn::ModelSummary summary = nn::summarize(model, o.img);
   const auto sites = model.conv_sites();
