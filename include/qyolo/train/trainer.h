@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "qyolo/core/config.h"
 
@@ -26,6 +27,13 @@ struct TrainSummary {
   // last checkpoint written is its resume point. The CLI exits with 128 + this number.
   int interrupted_by = 0;
 };
+
+// The config a run starts from: the one stored in the checkpoint `resume` (a resumed run
+// continues as it was started), else the experiment yaml `config`; `overrides`
+// (section.key=value) apply to either. Throws UsageError when neither is given or `resume` is
+// not a checkpoint.
+config::ExperimentConfig load_run_config(const std::string& config, const std::string& resume,
+                                         const std::vector<std::string>& overrides = {});
 
 // Trains `config`. Throws qyolo::UsageError for bad input and for resuming a finished run, and
 // qyolo::Error when the training loss, the weights after an epoch or the validation losses are
