@@ -8,7 +8,7 @@
 #include "cli/runtime_options.h"
 #include "qyolo/core/error.h"
 #include "qyolo/core/run_dir.h"
-#include "qyolo/data/data_yaml.h"
+#include "qyolo/eval/class_names.h"
 #include "qyolo/eval/predictor.h"
 
 namespace qyolo::cli {
@@ -34,21 +34,6 @@ struct DetectOptions {
   std::string name = "exp";
 };
 
-// Class names from --data, else from the run's data yaml; empty (indices are printed) when
-// neither can be read.
-std::vector<std::string> class_names(const DetectOptions& o, const quant::LoadedModel& loaded) {
-  if (!o.data.empty()) return data::load_data_yaml(config::resolve_path(o.data)).names;
-  if (!loaded.config || loaded.config->data.empty()) return {};
-  try {
-    return data::load_data_yaml(
-               config::resolve_path(loaded.config->data, loaded.config->source.parent_path()))
-        .names;
-  } catch (const std::exception& e) {
-    spdlog::warn("class names unavailable ({}); labelling with class indices", e.what());
-    return {};
-  }
-}
-
 int run(const DetectOptions& o) {
   quant::LoadedModel loaded = quant::load_model_source(o.source);
   const torch::Device device = o.runtime.apply(loaded.config ? loaded.config->train.device : "cpu");
@@ -65,7 +50,7 @@ int run(const DetectOptions& o) {
   const auto summary = eval::run_detect(predictor, o.sources,
                                         eval::DetectRunOptions()
                                             .save_dir(dir)
-                                            .names(class_names(o, loaded))
+                                            .names(eval::class_names(o.data, loaded.config))
                                             .save_txt(o.save_txt)
                                             .save_conf(o.save_conf)
                                             .save_json(o.save_json)
