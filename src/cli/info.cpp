@@ -18,23 +18,6 @@ struct InfoOptions {
   bool json = false;
 };
 
-nlohmann::json summary_json(const nn::ModelSummary& s) {
-  nlohmann::json layers = nlohmann::json::array();
-  for (size_t i = 0; i < s.layers.size(); ++i) {
-    const auto& l = s.layers[i];
-    layers.push_back({{"index", l.index},
-                      {"from", l.from},
-                      {"n", l.repeats},
-                      {"params", l.params},
-                      {"module", l.type},
-                      {"arguments", l.args},
-                      {"conv_macs", i < s.layer_macs.size() ? s.layer_macs[i] : 0}});
-  }
-  return {{"imgsz", s.imgsz},         {"params", s.params},       {"gradients", s.gradients},
-          {"layers", s.module_count}, {"conv_macs", s.conv_macs}, {"gflops", s.gflops()},
-          {"table", layers}};
-}
-
 int run_info(const InfoOptions& o) {
   quant::LoadedModel loaded = quant::load_model_source(o.source);
   auto& model = *loaded.model;
@@ -42,7 +25,7 @@ int run_info(const InfoOptions& o) {
   const auto sites = model.conv_sites();
   const bool quantized = !quant::conv_quantizers(sites).empty();
   if (o.json) {
-    nlohmann::json j = summary_json(summary);
+    nlohmann::json j = summary.to_json();
     j["source"] = loaded.description;
     if (quantized)
       j["compression"] = quant::compression_report(model, static_cast<int>(o.img)).to_json();
