@@ -2,7 +2,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS qyolo ${QYOLO_MODULES} EXPORT qyoloTargets
+install(TARGETS qyolo ${QYOLO_MODULES} qyolo_install_anchor EXPORT qyoloTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(TARGETS qyolo_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

@@ -2,14 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
-#include "cli/input_file.h"
 #include "cli/runtime_options.h"
-#include "qyolo/core/checkpoint.h"
-#include "qyolo/core/error.h"
-#include "qyolo/data/data_yaml.h"
-#include "qyolo/eval/eval_split.h"
-#include "qyolo/nn/image_size.h"
-#include "qyolo/quant/model_factory.h"
 #include "qyolo/train/quantization_correction.h"
 
 namespace qyolo::cli {
@@ -17,9 +10,6 @@ namespace {
 
 struct CorrectOptions {
   train::CorrectionOptions run;
-  std::string weights;
-  std::string output;
-  std::string project = "runs/train";
   RuntimeOptions runtime;
 };
 
@@ -27,36 +17,8 @@ std::string describe(const std::optional<train::CorrectionMetrics>& m) {
   return m ? fmt::format("mAP50 {:.4f}  mAP50-95 {:.4f}", m->map50, m->map50_95) : "-";
 }
 
-// What train::correct would otherwise find out only after reading the data: the checkpoint is
-// one, its training size suits the model, and the data has the model's classes.
-void check_correction_inputs(const CorrectOptions& o) {
-  require_checkpoint_file(o.weights, "--weights");
-  const auto restored = quant::restore_model(load_checkpoint(o.weights), o.weights);
-  const auto& cfg = restored.config;
-  nn::check_image_size(cfg.train.imgsz, nn::training_stride(*restored.model),
-                       "train.imgsz (of " + o.weights + ")");
-  const auto data_yaml = o.run.data.empty()
-                             ? config::resolve_path(cfg.data, cfg.source.parent_path())
-                             : config::resolve_path(o.run.data);
-  const auto data = data::load_data_yaml(data_yaml);
-  eval::require_same_classes(restored.model->nc(), data.nc, o.weights, data.source.string());
-}
-
 int run_correct(CorrectOptions& o) {
-  if (o.weights.empty()) {
-    const auto newest = train::newest_best_checkpoint(o.project);
-    if (!newest) {
-      throw UsageError("no --weights and no " + o.project +
-                       "/*/weights/best.qyolo to correct: train a quantized model first, e.g. "
-                       "qyolo train --config fashiondet/yolov5n_w4a4.yaml");
-    }
-    o.weights = newest->string();
-    spdlog::info("correcting the newest run's best model: {}", o.weights);
-  }
   o.run.device = o.runtime.apply().str();
-  check_correction_inputs(o);
-  o.run.weights = o.weights;
-  o.run.output = o.output;
   const auto s = train::correct(o.run);
   spdlog::info("quantization correction: {} parameters trained on {} images in {:.1f} s",
                s.trained_parameters, s.images, s.seconds);
@@ -74,7 +36,7 @@ Command add_correct(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "correct",
       "Quantization correction: train per-channel affines for an epoch, fold them into BN");
-  sub->add_option("--weights", o->weights,
+  sub->add_option("--weights", o->run.weights,
                   "QAT checkpoint (default: the newest runs/train/*/weights/best.qyolo)");
   sub->add_option("--data", o->run.data, "Data yaml (default: the one the run trained on)");
   sub->add_option("--epochs", o->run.epochs, "Correction epochs")
@@ -102,9 +64,9 @@ Command add_correct(CLI::App& app) {
   sub->add_flag("--train-scales", o->run.train_scales,
                 "Also train the quantizer steps with the affines");
   sub->add_flag("!--no-val", o->run.validate, "Skip the mAP before/after");
-  sub->add_option("-o,--output", o->output,
+  sub->add_option("-o,--output", o->run.output,
                   "Output checkpoint (default: corrected.qyolo next to the input)");
-  sub->add_option("--project", o->project, "Where to look for the newest run")
+  sub->add_option("--project", o->run.project, "Where to look for the newest run")
       ->capture_default_str();
   o->runtime.add_to(sub);
   return {sub, [o] { return run_correct(*o); }};

@@ -4,18 +4,18 @@
 
 #include "cli/commands.h"
 #include "cli/inference_flags.h"
-#include "cli/model_source.h"
+#include "cli/model_source_flags.h"
 #include "cli/runtime_options.h"
 #include "qyolo/core/error.h"
-#include "qyolo/data/data_yaml.h"
+#include "qyolo/core/run_dir.h"
+#include "qyolo/eval/class_names.h"
 #include "qyolo/eval/predictor.h"
-#include "qyolo/train/trainer.h"
 
 namespace qyolo::cli {
 namespace {
 
 struct DetectOptions {
-  ModelSourceOptions source;
+  quant::ModelSourceOptions source;
   RuntimeOptions runtime;
   std::vector<std::string> sources;
   std::string data;  // class names
@@ -34,23 +34,8 @@ struct DetectOptions {
   std::string name = "exp";
 };
 
-// Class names from --data, else from the run's data yaml; empty (indices are printed) when
-// neither can be read.
-std::vector<std::string> class_names(const DetectOptions& o, const LoadedModel& loaded) {
-  if (!o.data.empty()) return data::load_data_yaml(config::resolve_path(o.data)).names;
-  if (!loaded.config || loaded.config->data.empty()) return {};
-  try {
-    return data::load_data_yaml(
-               config::resolve_path(loaded.config->data, loaded.config->source.parent_path()))
-        .names;
-  } catch (const std::exception& e) {
-    spdlog::warn("class names unavailable ({}); labelling with class indices", e.what());
-    return {};
-  }
-}
-
 int run(const DetectOptions& o) {
-  LoadedModel loaded = load_model_source(o.source);
+  quant::LoadedModel loaded = quant::load_model_source(o.source);
   const torch::Device device = o.runtime.apply(loaded.config ? loaded.config->train.device : "cpu");
   loaded.model->to(device);
   spdlog::info("{}", loaded.description);
@@ -61,11 +46,11 @@ int run(const DetectOptions& o) {
                                               .max_det(o.max_det)
                                               .classes(o.classes)
                                               .agnostic(o.agnostic));
-  const auto dir = train::increment_run_dir(std::filesystem::path(o.project) / o.name, o.exist_ok);
+  const auto dir = increment_run_dir(std::filesystem::path(o.project) / o.name, o.exist_ok);
   const auto summary = eval::run_detect(predictor, o.sources,
                                         eval::DetectRunOptions()
                                             .save_dir(dir)
-                                            .names(class_names(o, loaded))
+                                            .names(eval::class_names(o.data, loaded.config))
                                             .save_txt(o.save_txt)
                                             .save_conf(o.save_conf)
                                             .save_json(o.save_json)

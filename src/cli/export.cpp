@@ -2,7 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
-#include "cli/model_source.h"
+#include "cli/model_source_flags.h"
 #include "qyolo/core/error.h"
 #include "qyolo/export/onnx_export.h"
 #include "qyolo/export/packed_export.h"
@@ -11,7 +11,7 @@ namespace qyolo::cli {
 namespace {
 
 struct ExportOptions {
-  ModelSourceOptions source;
+  quant::ModelSourceOptions source;
   std::string format = "onnx";
   std::string output;
   int64_t opset = 13;
@@ -33,7 +33,7 @@ std::filesystem::path default_output(const ExportOptions& o) {
 }
 
 int run_export(const ExportOptions& o) {
-  LoadedModel loaded = load_model_source(o.source);
+  quant::LoadedModel loaded = quant::load_model_source(o.source);
   const auto out = o.output.empty() ? default_output(o) : std::filesystem::path(o.output);
   if (o.format == "onnx") {
     const auto summary = exporter::export_onnx(*loaded.model,

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "cli/model_source.h"
+#include "cli/model_source_flags.h"
 #include "qyolo/nn/summary.h"
 #include "qyolo/quant/compression.h"
 #include "qyolo/quant/policy.h"
@@ -13,36 +13,19 @@ namespace qyolo::cli {
 namespace {
 
 struct InfoOptions {
-  ModelSourceOptions source;
+  quant::ModelSourceOptions source;
   int64_t img = 640;
   bool json = false;
 };
 
-nlohmann::json summary_json(const nn::ModelSummary& s) {
-  nlohmann::json layers = nlohmann::json::array();
-  for (size_t i = 0; i < s.layers.size(); ++i) {
-    const auto& l = s.layers[i];
-    layers.push_back({{"index", l.index},
-                      {"from", l.from},
-                      {"n", l.repeats},
-                      {"params", l.params},
-                      {"module", l.type},
-                      {"arguments", l.args},
-                      {"conv_macs", i < s.layer_macs.size() ? s.layer_macs[i] : 0}});
-  }
-  return {{"imgsz", s.imgsz},         {"params", s.params},       {"gradients", s.gradients},
-          {"layers", s.module_count}, {"conv_macs", s.conv_macs}, {"gflops", s.gflops()},
-          {"table", layers}};
-}
-
 int run_info(const InfoOptions& o) {
-  LoadedModel loaded = load_model_source(o.source);
+  quant::LoadedModel loaded = quant::load_model_source(o.source);
   auto& model = *loaded.model;
   const nn::ModelSummary summary = nn::summarize(model, o.img);
   const auto sites = model.conv_sites();
   const bool quantized = !quant::conv_quantizers(sites).empty();
   if (o.json) {
-    nlohmann::json j = summary_json(summary);
+    nlohmann::json j = summary.to_json();
     j["source"] = loaded.description;
     if (quantized)
       j["compression"] = quant::compression_report(model, static_cast<int>(o.img)).to_json();

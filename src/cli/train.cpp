@@ -2,11 +2,8 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
-#include "cli/input_file.h"
 #include "cli/runtime_options.h"
-#include "qyolo/core/checkpoint.h"
-#include "qyolo/core/error.h"
-#include "qyolo/nn/image_size.h"
+#include "qyolo/core/input_file.h"
 #include "qyolo/train/trainer.h"
 
 namespace qyolo::cli {
@@ -41,33 +38,12 @@ std::vector<std::string> overrides(const TrainOptions& o) {
   return sets;
 }
 
-// train.imgsz must suit the model before any data is read: the model is built once for its
-// stride (it costs a fraction of a second; a size off the stride fails deep in the first epoch).
-void check_train_image_size(const config::ExperimentConfig& cfg) {
-  if (cfg.model.empty()) return;  // train::train says what is missing
-  const nn::Model model(config::resolve_path(cfg.model, cfg.source.parent_path()));
-  nn::check_image_size(cfg.train.imgsz, nn::training_stride(*model), "train.imgsz");
-}
-
 int run_train(const TrainOptions& o) {
-  train::TrainRunOptions run;
-  config::ExperimentConfig cfg;
   if (!o.weights.empty()) require_input_file(o.weights, "--weights");
-  if (!o.resume.empty()) {
-    // A resumed run continues with the config it was started with (plus any --set).
-    require_checkpoint_file(o.resume, "--resume");
-    const Checkpoint ckpt = load_checkpoint(o.resume);
-    cfg = config::parse_experiment(ckpt.config_yaml, o.resume + " (config)", overrides(o));
-    run.resume = o.resume;
-  } else if (!o.config.empty()) {
-    cfg = config::load_experiment(o.config, overrides(o));
-  } else {
-    throw UsageError(
-        "give --config <experiment yaml> (e.g. configs/fashiondet/yolov5n_fp.yaml) "
-        "or --resume <run>/weights/last.qyolo");
-  }
+  const auto cfg = train::load_run_config(o.config, o.resume, overrides(o));
+  train::TrainRunOptions run;
+  run.resume = o.resume;
   o.runtime.apply(cfg.train.device, cfg.train.threads);
-  check_train_image_size(cfg);
   const auto summary = train::train(cfg, run);
   // The shell convention for a process ended by a signal: 130 for Ctrl-C, 143 for SIGTERM.
   if (summary.interrupted_by != 0) return 128 + summary.interrupted_by;

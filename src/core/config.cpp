@@ -9,8 +9,8 @@
 #include <sstream>
 #include <type_traits>
 
-#include "qyolo/core/build_info.h"
 #include "qyolo/core/error.h"
+#include "qyolo/core/install_location.h"
 
 namespace qyolo::config {
 namespace {
@@ -395,9 +395,8 @@ void apply_overrides(YAML::Node root, const std::vector<std::string>& overrides,
 
 std::filesystem::path configs_dir() {
   if (const char* env = std::getenv("QYOLO_CONFIGS"); env && *env) return env;
-  const std::filesystem::path source = QYOLO_SOURCE_CONFIGS;
-  if (std::filesystem::exists(source)) return source;
-  return QYOLO_INSTALLED_CONFIGS;
+  if (auto installed = installed_configs_dir()) return *std::move(installed);
+  return QYOLO_SOURCE_CONFIGS;
 }
 
 std::vector<std::filesystem::path> path_candidates(const std::string& name,

@@ -1,10 +1,14 @@
 #include "qyolo/data/bench_loader.h"
 
+#include <spdlog/fmt/fmt.h>
+#include <torch/torch.h>
+
 #include <chrono>
 #include <memory>
 
 #include "qyolo/core/error.h"
 #include "qyolo/core/parallel_for_each_index.h"
+#include "qyolo/data/data_yaml.h"
 #include "qyolo/data/dataset.h"
 #include "qyolo/data/loader.h"
 #include "qyolo/data/thread_budget.h"
@@ -69,13 +73,53 @@ LoaderBenchResult bench_loader(const std::vector<LabeledImage>& images, config::
   }
   hyp.mosaic = 1.0;
   LoaderBenchResult result;
+  result.images = static_cast<int64_t>(images.size());
   result.workers = options.workers;
+  result.batch_size = options.batch_size;
   result.decode_images_per_s = decode_rate(images, options.workers, options.decode_images);
   result.mosaic_640_images_per_s = mosaic_rate(images, hyp, 640, options).first;
   const auto [rate_320, per_batch_320] = mosaic_rate(images, hyp, 320, options);
   result.mosaic_320_images_per_s = rate_320;
   result.seconds_per_batch_320 = per_batch_320;
+  result.threads = torch::get_num_threads();
   return result;
+}
+
+LoaderBenchResult bench_loader(const std::filesystem::path& data_yaml,
+                               const LoaderBenchOptions& options) {
+  const DataYaml yaml = load_data_yaml(data_yaml);
+  require_dataset(yaml);
+  ScanOptions scan;
+  scan.nc = yaml.nc;
+  LoaderBenchResult result =
+      bench_loader(scan_split(yaml, "train", scan).images, config::Hyp{}, options);
+  result.data = data_yaml.string();
+  return result;
+}
+
+nlohmann::json LoaderBenchResult::to_json() const {
+  return {{"data", data},
+          {"images", images},
+          {"workers", workers},
+          {"threads", threads},
+          {"batch", batch_size},
+          {"decode_images_per_s", decode_images_per_s},
+          {"mosaic_640_images_per_s", mosaic_640_images_per_s},
+          {"mosaic_320_images_per_s", mosaic_320_images_per_s},
+          {"seconds_per_batch_320", seconds_per_batch_320},
+          {"mosaic_640_vs_decode", mosaic_640_vs_decode()},
+          {"mosaic_320_vs_decode", mosaic_320_vs_decode()}};
+}
+
+std::string LoaderBenchResult::to_string() const {
+  return fmt::format(
+      "{}: {} train images, {} worker(s), batch {}, {} intra-op thread(s)\n"
+      "  decode only   {:.1f} images/s\n"
+      "  mosaic 640    {:.1f} images/s ({:.2f}x decode)\n"
+      "  mosaic 320    {:.1f} images/s ({:.2f}x decode, {:.3f} s per batch)\n",
+      data, images, workers, batch_size, threads, decode_images_per_s, mosaic_640_images_per_s,
+      mosaic_640_vs_decode(), mosaic_320_images_per_s, mosaic_320_vs_decode(),
+      seconds_per_batch_320);
 }
 
 }  // namespace qyolo::data

@@ -107,6 +107,23 @@ ModelSummary summarize(ModelImpl& model, int64_t imgsz) {
   return summary;
 }
 
+nlohmann::json ModelSummary::to_json() const {
+  nlohmann::json table = nlohmann::json::array();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const auto& l = layers[i];
+    table.push_back({{"index", l.index},
+                     {"from", l.from},
+                     {"n", l.repeats},
+                     {"params", l.params},
+                     {"module", l.type},
+                     {"arguments", l.args},
+                     {"conv_macs", i < layer_macs.size() ? layer_macs[i] : 0}});
+  }
+  return {{"imgsz", imgsz},         {"params", params},       {"gradients", gradients},
+          {"layers", module_count}, {"conv_macs", conv_macs}, {"gflops", gflops()},
+          {"table", table}};
+}
+
 std::string ModelSummary::to_string() const {
   std::ostringstream out;
   out << std::setw(3) << "" << std::setw(18) << "from" << std::setw(3) << "n" << std::setw(10)

@@ -11,12 +11,15 @@
 
 #include "qyolo/core/checkpoint.h"
 #include "qyolo/core/error.h"
+#include "qyolo/core/input_file.h"
 #include "qyolo/core/progress.h"
 #include "qyolo/data/create_loader.h"
 #include "qyolo/data/data_yaml.h"
 #include "qyolo/distributed/context.h"
 #include "qyolo/distributed/data_parallel.h"
+#include "qyolo/eval/eval_split.h"
 #include "qyolo/eval/validator.h"
+#include "qyolo/nn/image_size.h"
 #include "qyolo/quant/correction.h"
 #include "qyolo/quant/model_factory.h"
 #include "qyolo/quant/policy.h"
@@ -71,26 +74,48 @@ std::optional<std::filesystem::path> newest_best_checkpoint(const std::filesyste
   return best;
 }
 
+namespace {
+
+// Without weights: the newest best.qyolo under o.project.
+std::filesystem::path newest_run_to_correct(const CorrectionOptions& o) {
+  const auto newest = newest_best_checkpoint(o.project);
+  if (!newest) {
+    throw UsageError("no --weights and no " + o.project.string() +
+                     "/*/weights/best.qyolo to correct: train a quantized model first, e.g. "
+                     "qyolo train --config fashiondet/yolov5n_w4a4.yaml");
+  }
+  spdlog::info("correcting the newest run's best model: {}", newest->string());
+  return *newest;
+}
+
+}  // namespace
+
 CorrectionSummary correct(const CorrectionOptions& o) {
-  const Checkpoint ckpt = load_checkpoint(o.weights);
-  auto restored = quant::restore_model(ckpt, o.weights.string());
+  const std::filesystem::path weights = o.weights.empty() ? newest_run_to_correct(o) : o.weights;
+  require_checkpoint_file(weights.string(), "--weights");
+  const Checkpoint ckpt = load_checkpoint(weights);
+  auto restored = quant::restore_model(ckpt, weights.string());
   const auto& cfg = restored.config;
+  nn::Model model = restored.model;
+  // What would otherwise fail only after the data is read: the checkpoint's training size suits
+  // the model, and the data has the model's classes.
+  nn::check_image_size(cfg.train.imgsz, nn::training_stride(*model),
+                       "train.imgsz (of " + weights.string() + ")");
+  const auto d =
+      data::load_data_yaml(o.data.empty() ? config::resolve_path(cfg.data, cfg.source.parent_path())
+                                          : config::resolve_path(o.data));
+  eval::require_same_classes(model->nc(), d.nc, weights.string(), d.source.string());
   if (!cfg.quant.enabled) {
-    throw UsageError(o.weights.string() +
+    throw UsageError(weights.string() +
                      " is not a quantized model (its config has quant.enabled "
                      "false): quantization correction applies to QAT checkpoints");
   }
-  nn::Model model = restored.model;
   RunProcess process = join_run(o.batch, o.device, o.dist_timeout);
   distributed::Context& context = process.context;
   const torch::Device device = process.device;
   const bool main_rank = context.is_main();
   model->to(device);
   model->eval();
-
-  const std::string data_yaml =
-      o.data.empty() ? config::resolve_path(cfg.data, cfg.source.parent_path()).string() : o.data;
-  const auto d = data::load_data_yaml(config::resolve_path(data_yaml));
   data::require_dataset(d);
   const bool seg = model->nm() > 0;
   data::ScanOptions scan;
@@ -205,7 +230,7 @@ CorrectionSummary correct(const CorrectionOptions& o) {
   out.epoch = ckpt.epoch;
   model->to(torch::kCPU);
   out.model = model->state();
-  nlohmann::json meta = {{"stage", restored.stage},       {"corrected_from", o.weights.string()},
+  nlohmann::json meta = {{"stage", restored.stage},       {"corrected_from", weights.string()},
                          {"qc_epochs", o.epochs},         {"qc_lr", o.lr},
                          {"qc_images", summary.images},   {"recalibrate_bn", o.recalibrate_bn},
                          {"train_scales", o.train_scales}};
@@ -215,7 +240,7 @@ CorrectionSummary correct(const CorrectionOptions& o) {
     out.metrics["metrics/mAP_0.5"] = summary.after->map50;
     out.metrics["metrics/mAP_0.5:0.95"] = summary.after->map50_95;
   }
-  summary.output = o.output.empty() ? o.weights.parent_path() / "corrected.qyolo" : o.output;
+  summary.output = o.output.empty() ? weights.parent_path() / "corrected.qyolo" : o.output;
   if (main_rank) save_checkpoint(out, summary.output);
   context.barrier();  // nobody reports success before the file is there
   return summary;

@@ -14,8 +14,10 @@
 #include "qyolo/core/checkpoint.h"
 #include "qyolo/core/error.h"
 #include "qyolo/core/finite_check.h"
+#include "qyolo/core/input_file.h"
 #include "qyolo/core/logging.h"
 #include "qyolo/core/progress.h"
+#include "qyolo/core/run_dir.h"
 #include "qyolo/data/create_loader.h"
 #include "qyolo/data/data_yaml.h"
 #include "qyolo/data/plot_batch.h"
@@ -26,6 +28,7 @@
 #include "qyolo/eval/validation_plots.h"
 #include "qyolo/eval/validator.h"
 #include "qyolo/nn/conv.h"
+#include "qyolo/nn/image_size.h"
 #include "qyolo/quant/calibration.h"
 #include "qyolo/quant/compression.h"
 #include "qyolo/quant/model_factory.h"
@@ -44,14 +47,6 @@
 namespace qyolo::train {
 
 namespace fs = std::filesystem;
-
-fs::path increment_run_dir(const fs::path& base, bool exist_ok) {
-  if (exist_ok || !fs::exists(base)) return base;
-  for (int n = 2;; ++n) {
-    fs::path candidate = base.string() + std::to_string(n);
-    if (!fs::exists(candidate)) return candidate;
-  }
-}
 
 fs::path resume_run_dir(const fs::path& checkpoint, const config::TrainConfig& train) {
   const fs::path folder = checkpoint.parent_path();
@@ -243,9 +238,33 @@ bool interrupt_agreed(const InterruptHandler& interrupt, distributed::Context& c
   return flag.item<int>() > 0;
 }
 
+// train.imgsz must suit the model before any data is read: the model is built once for its
+// stride (it costs a fraction of a second; a size off the stride fails deep in the first epoch).
+void check_train_image_size(const config::ExperimentConfig& cfg) {
+  if (cfg.model.empty()) return;  // building the model says what is missing
+  const nn::Model model(config::resolve_path(cfg.model, cfg.source.parent_path()));
+  nn::check_image_size(cfg.train.imgsz, nn::training_stride(*model), "train.imgsz");
+}
+
 }  // namespace
 
+config::ExperimentConfig load_run_config(const std::string& config, const std::string& resume,
+                                         const std::vector<std::string>& overrides) {
+  if (!resume.empty()) {
+    require_checkpoint_file(resume, "--resume");
+    return config::parse_experiment(load_checkpoint(resume).config_yaml, resume + " (config)",
+                                    overrides);
+  }
+  if (config.empty()) {
+    throw UsageError(
+        "give --config <experiment yaml> (e.g. configs/fashiondet/yolov5n_fp.yaml) "
+        "or --resume <run>/weights/last.qyolo");
+  }
+  return config::load_experiment(config, overrides);
+}
+
 TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions& options) {
+  check_train_image_size(config);
   const auto& tc = config.train;
   const auto& q = config.quant;
   const auto stages = plan_stages(config);

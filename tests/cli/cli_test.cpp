@@ -9,6 +9,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "qyolo/core/checkpoint.h"
+#include "qyolo/core/subprocess.h"
 #include "qyolo/data/thread_budget.h"
 #include "qyolo/nn/model.h"
 #include "support/test_support.h"
@@ -91,6 +92,29 @@ TEST(Cli, BenchTrainStepTakesTheQuantGroupsOfAnExperimentYaml) {
       qyolo("bench train-step --batch 1 --img 64 --steps 1 --quant fashiondet/yolov5n_fp.yaml");
   EXPECT_EQ(fp.exit_code, 2) << fp.output;
   EXPECT_NE(fp.output.find("quant.enabled is false"), std::string::npos) << fp.output;
+}
+
+// The QAT bench starts its FP and QAT processes without a shell: a binary and a model in a
+// folder whose name holds a quote and a space reach them intact (a shell-quoted command line
+// broke on the quote).
+TEST(Cli, BenchQatRunsItsProcessesFromAnyPath) {
+  const auto dir = test::temp_dir("cli") / "it's a dir";
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(test::qyolo_bin(), dir / "qyolo");
+  std::filesystem::permissions(dir / "qyolo", std::filesystem::perms::owner_exec,
+                               std::filesystem::perm_options::add);
+  std::filesystem::copy_file(test::model_yaml("yolov5n"), dir / "my model.yaml");
+  const auto r =
+      run_process({(dir / "qyolo").string(), "-q", "bench", "qat", "--model",
+                   (dir / "my model.yaml").string(), "--batch", "1", "--img", "64", "--steps", "1",
+                   "--warmup", "0", "--rounds", "1", "--threads", "1", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.at("fp").size(), 1u);
+  EXPECT_EQ(j.at("fp")[0].at("model"), (dir / "my model.yaml").string());
+  EXPECT_EQ(j.at("qat")[0].at("quant"), "w4a4");
+  EXPECT_GT(j.at("time_ratio").get<double>(), 0);
+  EXPECT_EQ(j.at("threads").get<int>(), 1);
 }
 
 TEST(Cli, UsageErrorsExitWithTwo) {

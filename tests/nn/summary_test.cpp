@@ -50,5 +50,20 @@ TEST(CopyModel, IsIndependentAndEqual) {
   EXPECT_FALSE(torch::equal(copy->forward(x).decoded, model->forward(x).decoded));
 }
 
+TEST(Summary, JsonHoldsTheTotalsAndOneRowPerLayer) {
+  Model model(test::model_yaml("yolov5n"));
+  const auto summary = summarize(*model, 64);
+  const auto j = summary.to_json();
+  EXPECT_EQ(j.at("params").get<int64_t>(), summary.params);
+  EXPECT_EQ(j.at("imgsz").get<int64_t>(), 64);
+  EXPECT_EQ(j.at("conv_macs").get<int64_t>(), summary.conv_macs);
+  EXPECT_DOUBLE_EQ(j.at("gflops").get<double>(), summary.gflops());
+  ASSERT_EQ(j.at("table").size(), summary.layers.size());
+  int64_t macs = 0;
+  for (const auto& row : j.at("table")) macs += row.at("conv_macs").get<int64_t>();
+  EXPECT_EQ(macs, summary.conv_macs);
+  EXPECT_EQ(j.at("table")[0].at("module"), summary.layers[0].type);
+}
+
 }  // namespace
 }  // namespace qyolo::nn

@@ -239,7 +239,8 @@ std::filesystem::path resolve_path(const std::string& name,
 std::vector<std::filesystem::path> path_candidates(const std::string& name,
                                                    const std::filesystem::path& base_dir = {});
 
-// The folder holding the shipped configs (models/, data/, hyps/, experiment yamls).
+// The folder holding the shipped configs (models/, data/, hyps/, experiment yamls): $QYOLO_CONFIGS
+// when set, else the installed ones (installed_configs_dir()), else those of the source tree.
 std::filesystem::path configs_dir();
 
 }  // namespace qyolo::config

@@ -1,6 +1,7 @@
 // The model table of `qyolo info`: layers, parameters and convolution MACs counted from the graph.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,8 @@ struct ModelSummary {
 
   // The per-layer table (index, from, n, params, module, arguments) and the totals line.
   std::string to_string() const;
+  // The totals and, under "table", one object per layer with its conv MACs.
+  nlohmann::json to_json() const;
 };
 
 // Runs one eval-mode forward of zeros at imgsz×imgsz (no grad) to measure every conv, leaving

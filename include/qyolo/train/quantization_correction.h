@@ -14,8 +14,11 @@
 namespace qyolo::train {
 
 struct CorrectionOptions {
-  std::filesystem::path weights;  // a .qyolo from qyolo train (its EMA weights are corrected)
-  std::string data;               // data yaml; default: the one the run trained on
+  // A .qyolo from qyolo train (its EMA weights are corrected); empty: the newest
+  // <project>/*/weights/best.qyolo.
+  std::filesystem::path weights;
+  std::filesystem::path project = "runs/train";
+  std::string data;  // data yaml; default: the one the run trained on
   int epochs = 1;
   double lr = 1e-4;  // Adam
   int images = 0;    // calibration subset of the train split (0 = all of it)
@@ -46,7 +49,9 @@ struct CorrectionSummary {
 };
 
 // Runs data parallel when started by a launcher (torchrun, SLURM, scripts/launch_local.sh):
-// `batch` is then the global batch, rank 0 validates and writes the output.
+// `batch` is then the global batch, rank 0 validates and writes the output. Throws UsageError,
+// before any data is read, when the weights are not a quantized checkpoint, its train.imgsz does
+// not suit its model, or the data has other classes than the model.
 CorrectionSummary correct(const CorrectionOptions& options);
 
 // The newest runs/train/*/weights/best.qyolo under `project`, or nothing.

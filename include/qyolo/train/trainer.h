@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "qyolo/core/config.h"
 
@@ -27,15 +28,19 @@ struct TrainSummary {
   int interrupted_by = 0;
 };
 
+// The config a run starts from: the one stored in the checkpoint `resume` (a resumed run
+// continues as it was started), else the experiment yaml `config`; `overrides`
+// (section.key=value) apply to either. Throws UsageError when neither is given or `resume` is
+// not a checkpoint.
+config::ExperimentConfig load_run_config(const std::string& config, const std::string& resume,
+                                         const std::vector<std::string>& overrides = {});
+
 // Trains `config`. Throws qyolo::UsageError for bad input and for resuming a finished run, and
 // qyolo::Error when the training loss, the weights after an epoch or the validation losses are
 // not finite (before they overwrite the last good checkpoint). Config, data and model errors
 // found while setting up leave no new run folder behind. A plot that cannot be written is a
 // warning, never the end of a run.
 TrainSummary train(const config::ExperimentConfig& config, const TrainRunOptions& options = {});
-
-// ultralytics increment_path: `base` if free (or exist_ok), else base2, base3, ...
-std::filesystem::path increment_run_dir(const std::filesystem::path& base, bool exist_ok);
 
 // The run folder a resumed run writes to: <run> for a checkpoint in <run>/weights/, else a new
 // folder <train.project>/<train.name> (incremented), as a fresh run from that config would use.

@@ -1,11 +1,11 @@
-#include "cli/input_file.h"
+#include "qyolo/core/input_file.h"
 
 #include <filesystem>
 
 #include "qyolo/core/checkpoint.h"
 #include "qyolo/core/error.h"
 
-namespace qyolo::cli {
+namespace qyolo {
 
 void require_input_file(const std::string& path, const std::string& flag) {
   std::error_code ec;
@@ -30,4 +30,4 @@ void require_checkpoint_file(const std::string& path, const std::string& flag) {
   }
 }
 
-}  // namespace qyolo::cli
+}  // namespace qyolo

@@ -5,11 +5,11 @@
 
 #include <string>
 
-namespace qyolo::cli {
+namespace qyolo {
 
 void require_input_file(const std::string& path, const std::string& flag);
 
 // require_input_file, then the .qyolo header: anything else is a usage error saying so.
 void require_checkpoint_file(const std::string& path, const std::string& flag);
 
-}  // namespace qyolo::cli
+}  // namespace qyolo

@@ -1,14 +1,14 @@
-#include "cli/model_source.h"
+#include "qyolo/quant/model_source.h"
 
 #include <spdlog/spdlog.h>
 
-#include "cli/input_file.h"
 #include "qyolo/core/error.h"
 #include "qyolo/core/finite_check.h"
+#include "qyolo/core/input_file.h"
 #include "qyolo/data/data_yaml.h"
 #include "qyolo/quant/model_factory.h"
 
-namespace qyolo::cli {
+namespace qyolo::quant {
 namespace {
 
 // NaN or Inf weights (a run that diverged) would evaluate to garbage and export a broken model.
@@ -22,19 +22,6 @@ void require_finite_weights(const nn::ModelImpl& model, const std::string& origi
 }
 
 }  // namespace
-
-void add_model_source_options(CLI::App* app, ModelSourceOptions& o) {
-  app->add_option("--model", o.model, "Model yaml (configs/models/*.yaml format)");
-  app->add_option("--config", o.config, "Experiment config (model, data, quantization)");
-  app->add_option("--weights", o.weights,
-                  ".qyolo checkpoint, or converted PyTorch weights (tools/convert_weights.py)");
-  app->add_option("--set", o.sets, "Override a config key: section.key=value (repeatable)");
-  app->add_option("--nc", o.nc, "Number of classes (default: the config's / data's / yaml's)")
-      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
-  app->add_flag("--latent", o.latent,
-                "Use a training checkpoint's latent (raw) weights, not its EMA: the model a run "
-                "without quant.ema would have reached");
-}
 
 int64_t experiment_nc(const config::ExperimentConfig& cfg) {
   if (cfg.nc > 0) return cfg.nc;
@@ -59,7 +46,7 @@ LoadedModel load_model_source(const ModelSourceOptions& o) {
     if (o.latent && ckpt.ema.empty()) {
       throw UsageError("--latent: " + o.weights + " holds no EMA, its weights are the latent ones");
     }
-    auto restored = quant::restore_model(ckpt, o.weights, !o.latent);
+    auto restored = restore_model(ckpt, o.weights, !o.latent);
     out.model = restored.model;
     out.config = restored.config;
     const char* which = ckpt.ema.empty() ? "" : o.latent ? ", latent weights" : ", EMA weights";
@@ -72,7 +59,7 @@ LoadedModel load_model_source(const ModelSourceOptions& o) {
   if (!o.config.empty()) {
     out.config = config::load_experiment(o.config, o.sets);
     const int64_t nc = o.nc > 0 ? o.nc : experiment_nc(*out.config);
-    out.model = quant::build_model(*out.config, nc, quant::final_stage(out.config->quant));
+    out.model = build_model(*out.config, nc, final_stage(out.config->quant));
     out.description = out.config->source.string();
   } else if (!o.model.empty()) {
     out.model = nn::Model(config::resolve_path(o.model), o.nc);
@@ -90,4 +77,4 @@ LoadedModel load_model_source(const ModelSourceOptions& o) {
   return out;
 }
 
-}  // namespace qyolo::cli
+}  // namespace qyolo::quant
