@@ -34,31 +34,31 @@ torch::Tensor box_iou(const torch::Tensor& boxes1, const torch::Tensor& boxes2, 
 torch::Tensor bbox_iou(const torch::Tensor& box1, const torch::Tensor& box2, bool xywh,
                        IouKind kind, double eps) {
   torch::Tensor b1x1, b1y1, b1x2, b1y2, b2x1, b2y1, b2x2, b2y2, w1, h1, w2, h2;
-  const auto c1 = box1.chunk(4, -1);
-  const auto c2 = box2.chunk(4, -1);
+  const auto box1_parts = box1.chunk(4, -1);
+  const auto box2_parts = box2.chunk(4, -1);
   if (xywh) {
-    w1 = c1[2];
-    h1 = c1[3];
-    w2 = c2[2];
-    h2 = c2[3];
+    w1 = box1_parts[2];
+    h1 = box1_parts[3];
+    w2 = box2_parts[2];
+    h2 = box2_parts[3];
     auto hw1 = w1 / 2, hh1 = h1 / 2, hw2 = w2 / 2, hh2 = h2 / 2;
-    b1x1 = c1[0] - hw1;
-    b1x2 = c1[0] + hw1;
-    b1y1 = c1[1] - hh1;
-    b1y2 = c1[1] + hh1;
-    b2x1 = c2[0] - hw2;
-    b2x2 = c2[0] + hw2;
-    b2y1 = c2[1] - hh2;
-    b2y2 = c2[1] + hh2;
+    b1x1 = box1_parts[0] - hw1;
+    b1x2 = box1_parts[0] + hw1;
+    b1y1 = box1_parts[1] - hh1;
+    b1y2 = box1_parts[1] + hh1;
+    b2x1 = box2_parts[0] - hw2;
+    b2x2 = box2_parts[0] + hw2;
+    b2y1 = box2_parts[1] - hh2;
+    b2y2 = box2_parts[1] + hh2;
   } else {
-    b1x1 = c1[0];
-    b1y1 = c1[1];
-    b1x2 = c1[2];
-    b1y2 = c1[3];
-    b2x1 = c2[0];
-    b2y1 = c2[1];
-    b2x2 = c2[2];
-    b2y2 = c2[3];
+    b1x1 = box1_parts[0];
+    b1y1 = box1_parts[1];
+    b1x2 = box1_parts[2];
+    b1y2 = box1_parts[3];
+    b2x1 = box2_parts[0];
+    b2y1 = box2_parts[1];
+    b2x2 = box2_parts[2];
+    b2y2 = box2_parts[3];
     w1 = b1x2 - b1x1;
     h1 = b1y2 - b1y1 + eps;
     w2 = b2x2 - b2x1;
